@@ -1,0 +1,1 @@
+"""The `churn` command line and the process-wide settings behind it."""

@@ -1,0 +1,7 @@
+"""Subcommands added by their issue."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Nothing yet."""
