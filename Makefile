@@ -21,12 +21,22 @@ demo: install
 	$(BIN)/churn generate --out $(DEMO)/data --accounts 2000 --months 12 --seed 7
 	$(BIN)/churn features --data $(DEMO)/data --out $(DEMO)/features.parquet
 	@echo "Demo data: $(DEMO)/data   features: $(DEMO)/features.parquet"
+	$(BIN)/churn train --features $(DEMO)/features.parquet --truth $(DEMO)/data/truth.parquet --seed 7
+	$(BIN)/churn promote
+	@echo "Experiments and models: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db  -> http://127.0.0.1:5000"
 
 test: install
 	$(BIN)/python -m pytest -q
 
+notebooks: install
+	test -f $(DEMO)/features.parquet || $(MAKE) demo
+	CHURN_DATA=$(DEMO)/data CHURN_FEATURES=$(DEMO)/features.parquet \
+		$(BIN)/python notebooks/run.py --html notebooks/html notebooks/01_churn_signals.ipynb notebooks/02_experiment_review.ipynb
+
 bench: install
 	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/bench_serving.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) mlflow.db mlartifacts

@@ -42,3 +42,4 @@ class Settings(BaseSettings):
     admin_key: str | None = Field(None, description="Key for /v1/admin endpoints; admin is closed when unset and api_keys are set.")
     max_batch: int = Field(10_000, description="Largest batch POST /v1/scores accepts (413 above).")
     poll_seconds: float = Field(0.0, description="Poll the model alias this often and reload on change; 0 turns polling off.")
+    top_drivers: int = Field(5, ge=1, le=20, description="Drivers per score: the features pushing that account's risk up most.")

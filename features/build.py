@@ -1,0 +1,283 @@
+"""Assemble the feature table: one row per customer and observation date, every family, and the label.
+
+``feature_table`` is the whole definition as one Ibis expression over contract tables, so any
+Ibis backend can run it; ``build_features`` runs it on DuckDB for pandas frames, and
+``build_feature_file`` reads a data folder and writes Parquet without a partial file ever
+appearing at the output path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from features.account import account_features
+from features.contract import Prepared, prepare, read_tables
+from features.calendar import Calendar
+from features.engagement import email_features, emails_by_segment, survey_features
+from features.errors import ChurnInputError
+from features.labels import churn_dates, churn_labels, customers, last_labelled_date
+from features.mapping import EventMapping, load_mapping
+from features.support import support_features
+from features.usage import event_type_counts, events_by_segment, generic_event_types, usage_features, usage_ratios, user_activity
+from features.windows import observation_dates
+
+KEYS = ("account_id", "as_of")
+LABEL = "churned"
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    """Everything that shapes the table besides the data; defaults match ``churn.settings.Settings``."""
+
+    windows: tuple[int, ...] = (7, 30, 90)
+    horizon_days: int = 30
+    grace_days: int = 14
+    freq: str = "monthly"
+    max_event_types: int = 50
+    mapping: EventMapping = field(default_factory=load_mapping)
+
+    def __post_init__(self):
+        if not self.windows or any(not isinstance(w, int) or w <= 0 for w in self.windows):
+            raise ChurnInputError(f"windows must be positive whole days, got {self.windows}", table="windows")
+        object.__setattr__(self, "windows", tuple(sorted(set(self.windows))))
+        if self.horizon_days <= 0:
+            raise ChurnInputError(f"must be positive, got {self.horizon_days}", table="horizon_days")
+        if self.grace_days < 0:
+            raise ChurnInputError(f"must not be negative, got {self.grace_days}", table="grace_days")
+        if self.max_event_types < 0:
+            raise ChurnInputError(f"must not be negative, got {self.max_event_types}", table="max_event_types")
+
+    @property
+    def generic_window(self) -> int:
+        """Per-event-type features use one window, 30 days when it is among the windows, to keep the table narrow."""
+        return 30 if 30 in self.windows else self.windows[len(self.windows) // 2]
+
+
+@dataclass
+class BuildReport:
+    """What a build produced and what it left out, for the command line and the logs."""
+
+    rows: int
+    features: int
+    as_of: list[date]
+    labelled_rows: int
+    churned_rows: int
+    observed_until: datetime
+    last_labelled: date
+    skipped: dict[tuple[str, str], int]
+    event_types: int
+    seconds: float
+    out: Path | None = None
+
+    def describe(self) -> str:
+        dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
+        rate = self.churned_rows / self.labelled_rows if self.labelled_rows else float("nan")
+        lines = [
+            f"{self.rows:,} rows × {self.features} features for {len(self.as_of)} observation dates ({dates})"
+            + (f" → {self.out}" if self.out else ""),
+            f"labelled rows {self.labelled_rows:,} (as_of up to {self.last_labelled}; data observed until "
+            f"{self.observed_until:%Y-%m-%d}), churned within the horizon {rate:.1%}",
+            f"{self.event_types} event types seen; built in {self.seconds:.1f}s",
+        ]
+        skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
+        lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FeaturePlan:
+    """The feature expression and what was learnt about the data while planning it."""
+
+    table: ir.Table
+    as_of: list[date]
+    prepared: Prepared
+    event_types: list[str]
+    last_labelled: date
+
+
+def plan_features(
+    con,
+    raw: dict[str, ir.Table],
+    as_of: list[date] | None,
+    options: FeatureOptions,
+    *,
+    now: datetime | None = None,
+    on_progress: Callable[[str], None] = lambda message: None,
+) -> FeaturePlan:
+    """Check the tables, compact the big ones into temporary tables on ``con``, and return the feature expression.
+
+    Rows dated after ``now`` (the wall clock by default) are dropped and counted, as are rows
+    naming unknown accounts.
+    """
+    cutoff = now or datetime.now()
+    on_progress("checking tables")
+    prepared = prepare(raw, cutoff=cutoff)
+    tables = prepared.tables
+    dates = sorted(set(as_of)) if as_of else _default_dates(prepared, options.freq)
+    if not dates:
+        raise ChurnInputError(
+            f"no {options.freq} observation date falls inside the data ({prepared.observed_until:%Y-%m-%d} is its end)",
+            table="as_of",
+        )
+    dates_table = ibis.memtable(
+        pa.table({"as_of": pa.array([datetime.combine(d, datetime.min.time()) for d in dates], pa.timestamp("us"))})
+    )
+    calendar = Calendar(tuple(dates), options.windows)
+    on_progress(f"compacting events for {len(dates)} observation dates")
+    by_segment = con.create_table(_temp_name("events"), events_by_segment(tables["events"], calendar), temp=True)
+    users = con.create_table(_temp_name("users"), user_activity(tables["events"], calendar), temp=True)
+    type_counts = event_type_counts(by_segment, calendar)
+    event_types = [name for name, _ in type_counts]
+    subscriptions = tables["subscriptions"]
+    churns = con.create_table(_temp_name("churns"), churn_dates(subscriptions, options.grace_days), temp=True)
+    spine = con.create_table(_temp_name("spine"), customers(subscriptions, dates_table), temp=True)
+
+    on_progress("defining features")
+    labelled = churn_labels(
+        spine, churns, horizon_days=options.horizon_days, grace_days=options.grace_days, observed_until=prepared.observed_until
+    )
+    families = [
+        account_features(
+            spine, tables["accounts"], subscriptions, dates_table, churns,
+            change_days=max(options.windows), grace_days=options.grace_days,
+        ),
+        usage_features(
+            spine, by_segment, users, calendar,
+            mapping=options.mapping, event_types=event_types,
+            generic_types=generic_event_types(type_counts, options.max_event_types),
+            generic_window=options.generic_window, history_start=prepared.first_times["events"],
+        ),
+    ]
+    if "tickets" in tables:
+        families.append(support_features(spine, tables["tickets"], dates_table, options.windows))
+    if "emails" in tables:
+        emails = con.create_table(_temp_name("emails"), emails_by_segment(tables["emails"], calendar), temp=True)
+        families.append(email_features(spine, emails, calendar))
+    if "surveys" in tables:
+        families.append(survey_features(spine, tables["surveys"], dates_table, max(options.windows)))
+
+    table = labelled.select(*KEYS, LABEL)
+    for family in families:
+        table = table.join(family, list(KEYS))
+    table = table.mutate(**usage_ratios(table, options.windows, seats="seats_for_ratios", users_ever="users_ever"))
+    helpers = ["seats_for_ratios", "users_ever", *[f"active_users_{w}" for w in options.windows]]
+    table = table.drop(*helpers).order_by(["as_of", "account_id"])
+    last = last_labelled_date(prepared.observed_until, horizon_days=options.horizon_days, grace_days=options.grace_days)
+    return FeaturePlan(table=table, as_of=dates, prepared=prepared, event_types=event_types, last_labelled=last)
+
+
+def build_features(
+    tables: dict[str, pd.DataFrame],
+    as_of: list[date] | None = None,
+    *,
+    options: FeatureOptions | None = None,
+    now: datetime | None = None,
+    **option_values,
+) -> pd.DataFrame:
+    """The feature table for pandas frames keyed by contract table name (``accounts``, ``events``, …).
+
+    ``option_values`` are ``FeatureOptions`` fields (``windows``, ``horizon_days``, ...), with a
+    ``mapping`` given as an ``EventMapping`` or a path.
+    """
+    options = options or _options(**option_values)
+    con = _duckdb()
+    try:
+        raw = {name: con.create_table(_temp_name(name), frame, temp=True) for name, frame in tables.items()}
+        plan = plan_features(con, raw, as_of, options, now=now)
+        return plan.table.to_pandas()
+    finally:
+        con.disconnect()
+
+
+def build_feature_file(
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    as_of: list[date] | None = None,
+    freq: str = "monthly",
+    windows: tuple[int, ...] = (7, 30, 90),
+    horizon_days: int = 30,
+    grace_days: int = 14,
+    mapping_path: str | Path | None = None,
+    max_event_types: int = 50,
+    now: datetime | None = None,
+    on_progress: Callable[[str], None] = lambda message: None,
+) -> BuildReport:
+    """Read a data folder in the contract, build every feature on DuckDB, and write one Parquet file."""
+    started = time.perf_counter()
+    out = Path(out)
+    options = FeatureOptions(
+        windows=tuple(windows), horizon_days=horizon_days, grace_days=grace_days, freq=freq,
+        max_event_types=max_event_types, mapping=load_mapping(mapping_path),
+    )
+    con = _duckdb()
+    try:
+        plan = plan_features(con, read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress)
+        on_progress(f"building features → {out}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        try:
+            con.to_parquet(plan.table, partial)
+            summary = con.read_parquet(partial)
+            counts = summary.aggregate(
+                rows=summary.count(), labelled=summary[LABEL].count(), churned=summary[LABEL].sum()
+            ).to_pyarrow().to_pylist()[0]
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+    finally:
+        con.disconnect()
+    return BuildReport(
+        rows=counts["rows"],
+        features=len(plan.table.columns) - len(KEYS) - 1,
+        as_of=plan.as_of,
+        labelled_rows=counts["labelled"],
+        churned_rows=int(counts["churned"] or 0),
+        observed_until=plan.prepared.observed_until,
+        last_labelled=plan.last_labelled,
+        skipped=plan.prepared.skipped,
+        event_types=len(plan.event_types),
+        seconds=time.perf_counter() - started,
+        out=out,
+    )
+
+
+def _options(*, mapping: EventMapping | str | Path | None = None, **values) -> FeatureOptions:
+    if not isinstance(mapping, EventMapping):
+        mapping = load_mapping(mapping)
+    if "windows" in values:
+        values["windows"] = tuple(values["windows"])
+    return FeatureOptions(mapping=mapping, **values)
+
+
+def _default_dates(prepared: Prepared, freq: str) -> list[date]:
+    """Every period start across the event log (the subscriptions reach back further than usage is known)."""
+    first = prepared.first_times.get("events") or prepared.first_times["subscriptions"]
+    return observation_dates(first, prepared.observed_until, freq)
+
+
+def _duckdb():
+    """An in-memory DuckDB (it spills to disk past its memory limit); progress lines are ours, not its bar."""
+    con = ibis.duckdb.connect()
+    with contextlib.suppress(duckdb.Error):  # inside Jupyter DuckDB refuses the setting without ipywidgets
+        con.raw_sql("SET enable_progress_bar = false")
+    return con
+
+
+_counter = iter(range(1 << 62))
+
+
+def _temp_name(what: str) -> str:
+    return f"churn_{what}_{next(_counter)}"

@@ -1,0 +1,223 @@
+"""The data contract at the edge: find and read the tables, give columns their types, refuse bad input.
+
+Everything here runs before a feature is computed, so a bad file stops the build with one
+error naming the table, the column and the problem, and nothing is written. Rows that are
+usable but must not count (unknown accounts, dated after the cut-off) are removed and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import ibis.expr.types as ir
+
+from features.errors import ChurnInputError
+
+ID, TEXT, TIME, NUMBER = "id", "text", "time", "number"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Columns of one contract table; ``row_time`` dates a row, so rows after the cut-off are future-dated."""
+
+    columns: dict[str, str]
+    row_time: str
+    not_null: tuple[str, ...]
+    required: bool = False
+    unique: str | None = None
+    optional: dict[str, str] = field(default_factory=dict)
+
+
+CONTRACT = {
+    "accounts": TableSpec(
+        {"account_id": ID, "created_at": TIME, "plan": TEXT, "seats": NUMBER},
+        "created_at", ("account_id", "created_at"), required=True, unique="account_id",
+    ),
+    "subscriptions": TableSpec(
+        {"account_id": ID, "start_date": TIME, "end_date": TIME, "mrr": NUMBER, "seats": NUMBER},
+        "start_date", ("account_id", "start_date"), required=True, optional={"term_months": NUMBER},
+    ),
+    "events": TableSpec(
+        {"account_id": ID, "user_id": ID, "timestamp": TIME, "event_type": TEXT},
+        "timestamp", ("account_id", "timestamp", "event_type"), required=True,
+    ),
+    "tickets": TableSpec(
+        {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,
+         "priority": TEXT, "category": TEXT, "csat": NUMBER},
+        "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id",
+    ),
+    "emails": TableSpec(
+        {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
+        "sent_at", ("account_id", "sent_at"),
+    ),
+    "surveys": TableSpec(
+        {"account_id": ID, "user_id": ID, "responded_at": TIME, "nps": NUMBER},
+        "responded_at", ("account_id", "responded_at", "nps"),
+    ),
+}
+
+# (table, column, problem, test for a bad row) — value checks beyond types.
+RULES = (
+    ("accounts", "seats", "negative", lambda t: t.seats < 0),
+    ("subscriptions", "seats", "negative", lambda t: t.seats < 0),
+    ("subscriptions", "mrr", "negative", lambda t: t.mrr < 0),
+    ("subscriptions", "end_date", "before start_date", lambda t: t.end_date < t.start_date),
+    ("subscriptions", "term_months", "not a positive number of months", lambda t: t.term_months <= 0),
+    ("surveys", "nps", "outside 0-10", lambda t: (t.nps < 0) | (t.nps > 10)),
+    ("tickets", "csat", "outside 1-5", lambda t: (t.csat < 1) | (t.csat > 5)),
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Typed tables with skipped rows removed, what was skipped, and the observed period."""
+
+    tables: dict[str, ir.Table]
+    skipped: dict[tuple[str, str], int]
+    first_times: dict[str, datetime | None]
+    observed_until: datetime
+
+
+def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
+    """Open ``<table>.parquet`` or ``<table>.csv`` for every contract table present (Parquet wins)."""
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise ChurnInputError(f"data folder {folder} does not exist")
+    tables = {}
+    for name, spec in CONTRACT.items():
+        parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if parquet.is_file():
+            tables[name] = con.read_parquet(parquet)
+        elif csv.is_file():
+            tables[name] = con.read_csv(csv, all_varchar=True)
+        elif spec.required:
+            raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
+    return tables
+
+
+def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datetime | None = None) -> Prepared:
+    """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
+
+    Runs one aggregate query per table. ``observed_until`` defaults to the latest time in the
+    data at or before the cut-off.
+    """
+    for name, spec in CONTRACT.items():
+        if spec.required and name not in raw:
+            raise ChurnInputError("required table is missing", table=name)
+    typed = {name: _typed(name, table) for name, table in raw.items() if name in CONTRACT}
+    accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
+    tables, skipped, first_times, latest = {}, {}, {}, []
+    for name, table in typed.items():
+        profile = _profile(name, raw[name], table, accounts, cutoff)
+        _raise_first_problem(name, table, profile)
+        spec = CONTRACT[name]
+        keep = table[spec.row_time] <= cutoff
+        if name != "accounts":
+            keep &= table.account_id.isin(accounts.account_id)
+        tables[name] = table.filter(keep)
+        skipped[(name, "future-dated")] = int(profile["future"])
+        if name != "accounts":
+            skipped[(name, "unknown account")] = int(profile["unknown"])
+        first_times[name] = _timestamp(profile["first"])
+        latest += [_timestamp(value) for key, value in profile.items() if key.startswith("last__") and value is not None]
+    if not latest:
+        raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="accounts")
+    until = observed_until or max(latest)
+    return Prepared(tables=tables, skipped=skipped, first_times=first_times, observed_until=until)
+
+
+def _typed(name: str, table: ir.Table) -> ir.Table:
+    """Contract columns in their types; unparseable text becomes null here and is reported by ``_profile``."""
+    spec = CONTRACT[name]
+    missing = [column for column in spec.columns if column not in table.columns]
+    if missing:
+        raise ChurnInputError("required column is missing", table=name, column=missing[0])
+    wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
+    if name == "accounts":
+        wanted.update({column: TEXT for column in table.columns if column not in wanted})
+    return table.select(**{column: _as(table[column], kind, name, column) for column, kind in wanted.items()})
+
+
+def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
+    dtype = value.type()
+    if kind in (ID, TEXT):
+        return value.cast("string")
+    if dtype.is_string():
+        text = value.strip().nullif("")
+        return text.try_cast("timestamp" if kind == TIME else "float64")
+    if dtype.is_null():
+        return value.cast("timestamp" if kind == TIME else "float64")
+    if kind == TIME and (dtype.is_timestamp() or dtype.is_date()):
+        return value.cast("timestamp")
+    if kind == NUMBER and dtype.is_numeric():
+        return value.cast("float64")
+    expected = "timestamps or dates" if kind == TIME else "numbers"
+    raise ChurnInputError(f"has type {dtype}, expected {expected}", table=table, column=column)
+
+
+def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cutoff: datetime) -> dict:
+    """Counts of every problem, with an example value each, in one pass over the table."""
+    spec = CONTRACT[name]
+    metrics = {"rows": table.count()}
+    unparsed = {}
+    for column, kind in {**spec.columns, **spec.optional}.items():
+        if kind in (TIME, NUMBER) and column in table.columns and raw[column].type().is_string():
+            text = raw[column].strip().nullif("")
+            bad = text.notnull() & _as(raw[column], kind, name, column).isnull()
+            unparsed[f"unparsed:{column}"] = bad.sum()
+            unparsed[f"unparsed_example:{column}"] = raw[column].arbitrary(where=bad)
+    for column in spec.not_null:
+        metrics[f"empty:{column}"] = table[column].isnull().sum()
+    for rule_table, column, _, test in RULES:
+        if rule_table == name and column in table.columns:
+            bad = test(table).fill_null(False)
+            metrics[f"rule:{column}"] = bad.sum()
+            metrics[f"rule_example:{column}"] = table[column].cast("string").arbitrary(where=bad)
+    if spec.unique:
+        metrics["duplicates"] = table.count() - table[spec.unique].nunique()
+    future = table[spec.row_time] > cutoff
+    metrics["future"] = future.sum()
+    if name != "accounts":
+        metrics["unknown"] = (~future & ~table.account_id.isin(accounts.account_id)).sum()
+    metrics["first"] = table[spec.row_time].min(where=~future)
+    for column, kind in {**spec.columns, **spec.optional}.items():
+        if kind == TIME and column in table.columns:
+            metrics[f"last:{column}"] = table[column].max(where=~future & (table[column] <= cutoff))
+    profile = table.aggregate(**{key.replace(":", "__"): value for key, value in metrics.items()}).to_pyarrow().to_pylist()[0]
+    if unparsed:
+        profile |= raw.aggregate(**{key.replace(":", "__"): value for key, value in unparsed.items()}).to_pyarrow().to_pylist()[0]
+    return profile
+
+
+def _raise_first_problem(name: str, table: ir.Table, profile: dict) -> None:
+    spec = CONTRACT[name]
+    get = lambda key: profile.get(key.replace(":", "__"))  # noqa: E731
+    if name == "accounts" and not get("rows"):
+        raise ChurnInputError("no rows", table=name)
+    for column, kind in {**spec.columns, **spec.optional}.items():
+        if get(f"unparsed:{column}"):
+            what = "timestamp" if kind == TIME else "number"
+            raise ChurnInputError(
+                f"{get(f'unparsed:{column}')} value(s) are not a {what}, e.g. {get(f'unparsed_example:{column}')!r}",
+                table=name, column=column,
+            )
+    for column in spec.not_null:
+        if get(f"empty:{column}"):
+            raise ChurnInputError(f"{get(f'empty:{column}')} empty value(s)", table=name, column=column)
+    if get("duplicates"):
+        key = spec.unique
+        example = table.group_by(key).aggregate(n=table.count()).filter(lambda t: t.n > 1).select(key).limit(1).to_pyarrow()[key].to_pylist()
+        raise ChurnInputError(f"duplicate value {example[0]!r} ({get('duplicates')} extra row(s))", table=name, column=key)
+    for rule_table, column, problem, _ in RULES:
+        if rule_table == name and get(f"rule:{column}"):
+            raise ChurnInputError(
+                f"{get(f'rule:{column}')} value(s) {problem}, e.g. {get(f'rule_example:{column}')}", table=name, column=column
+            )
+
+
+def _timestamp(value) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())

@@ -1,0 +1,52 @@
+"""Support family from the tickets table: volume, backlog, speed of answer, resolution time, CSAT.
+
+A ticket is seen at ``as_of`` only if it was opened before; its first response, resolution and
+CSAT only if they happened before too (CSAT is taken to arrive with the resolution).
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from features.windows import feature_name, in_window, on_spine, trend
+
+FAMILY = "support"
+HOUR = 3600.0
+
+
+def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, windows: tuple[int, ...]) -> ir.Table:
+    """The support family for every spine row; an account without tickets has zero counts, unknown times."""
+    t = tickets.cross_join(dates)
+    t = t.filter(t.opened_at < t.as_of)
+    answered = (t.first_response_at < t.as_of).fill_null(False)
+    resolved = (t.resolved_at < t.as_of).fill_null(False)
+    response_hours = (t.first_response_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR
+    resolution_hours = (t.resolved_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR
+    raw = {"open_backlog": t.count(where=~resolved), "unanswered": t.count(where=~answered)}
+    for w in windows:
+        opened_in = in_window(t.opened_at, t.as_of, w)
+        resolved_in = in_window(t.resolved_at, t.as_of, w).fill_null(False)
+        raw |= {
+            f"opened_{w}": t.count(where=opened_in),
+            f"opened_prev_{w}": t.count(where=in_window(t.opened_at, t.as_of, w, lag_days=w)),
+            f"response_{w}": response_hours.median(where=opened_in & answered),
+            f"resolution_{w}": resolution_hours.median(where=resolved_in),
+            f"csat_{w}": t.csat.mean(where=resolved_in),
+            f"low_csat_{w}": t.count(where=resolved_in & (t.csat <= 2).fill_null(False)),
+        }
+    r = on_spine(spine, t.group_by(["account_id", "as_of"]).aggregate(**raw))
+    zero = lambda column: r[column].fill_null(0)  # noqa: E731
+    columns = {
+        feature_name(FAMILY, "open_backlog"): zero("open_backlog"),
+        feature_name(FAMILY, "unanswered_tickets"): zero("unanswered"),
+    }
+    for w in windows:
+        columns |= {
+            feature_name(FAMILY, "tickets_opened", w): zero(f"opened_{w}"),
+            feature_name(FAMILY, "tickets_opened_trend", w): trend(zero(f"opened_{w}"), zero(f"opened_prev_{w}")),
+            feature_name(FAMILY, "median_first_response_hours", w): r[f"response_{w}"],
+            feature_name(FAMILY, "median_resolution_hours", w): r[f"resolution_{w}"],
+            feature_name(FAMILY, "csat_mean", w): r[f"csat_{w}"],
+            feature_name(FAMILY, "low_csat_tickets", w): zero(f"low_csat_{w}"),
+        }
+    return r.select("account_id", "as_of", **columns)

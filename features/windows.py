@@ -1,0 +1,90 @@
+"""The one window rule, the one naming rule, and the observation dates every feature shares.
+
+A feature at ``as_of`` sees a row only if its time ``t`` satisfies ``as_of - window <= t < as_of``.
+``as_of`` is a date and means midnight at its start, so everything that happened on the
+day before counts and nothing on the day itself does.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import ibis.expr.types as ir
+
+FREQUENCIES = ("monthly", "weekly")
+
+
+def in_window(t, as_of, window_days: int | None = None, *, lag_days: int = 0):
+    """``as_of - lag - window <= t < as_of - lag``; no lower bound when ``window_days`` is None.
+
+    ``lag_days=window_days`` gives the previous window of equal length (for trends). Works on
+    Ibis values and on plain Python dates alike, so segment bookkeeping and SQL agree.
+    """
+    end = shift(_align(t, as_of), -lag_days)
+    before = t < end
+    if window_days is None:
+        return before
+    return (t >= shift(end, -window_days)) & before
+
+
+def shift(moment, days: int):
+    """``moment`` plus ``days`` days; Ibis cannot type a zero interval, so zero is no shift at all."""
+    return moment + timedelta(days=days) if days else moment
+
+
+def feature_name(family: str, signal: str, window_days: int | None = None) -> str:
+    """``usage__logins__30d``: family, signal and window, so a column's definition is found from its name."""
+    name = f"{family}__{signal}"
+    return name if window_days is None else f"{name}__{window_days}d"
+
+
+def slug(text: str) -> str:
+    """Lowercase, runs of anything but letters and digits become one underscore."""
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "blank"
+
+
+def trend(current, previous):
+    """``(current + 1) / (previous + 1)``: 1 is flat, 2 doubled, 0.5 halved; defined when the past is empty."""
+    return (current + 1) / (previous + 1)
+
+
+def ratio(numerator, denominator):
+    """Null, not zero or infinity, when the denominator is zero or missing."""
+    return numerator / denominator.nullif(0)
+
+
+def on_spine(spine: ir.Table, table: ir.Table) -> ir.Table:
+    """``table``'s columns for every (account_id, as_of) of the spine, null where it has no row."""
+    keys = ["account_id", "as_of"]
+    base = spine.select(*keys)
+    joined = base.left_join(table, keys)
+    return joined.select(*[base[key] for key in keys], *[table[c] for c in table.columns if c not in keys])
+
+
+def observation_dates(first: datetime, last: datetime, freq: str) -> list[date]:
+    """Period starts (first of month, or Mondays) strictly after ``first`` and on or before ``last``."""
+    if freq not in FREQUENCIES:
+        from features.errors import ChurnInputError
+
+        raise ChurnInputError(f"unknown frequency {freq!r}; use one of {', '.join(FREQUENCIES)}", table="freq")
+    day = first.date() if isinstance(first, datetime) else first
+    dates = []
+    while True:
+        day = _next_period_start(day, freq)
+        if day > (last.date() if isinstance(last, datetime) else last):
+            return dates
+        dates.append(day)
+
+
+def _next_period_start(day: date, freq: str) -> date:
+    if freq == "weekly":
+        return day + timedelta(days=7 - day.weekday())
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _align(t, as_of):
+    """Python refuses to compare datetimes with dates; Ibis does it for us."""
+    if isinstance(t, datetime) and type(as_of) is date:
+        return datetime.combine(as_of, datetime.min.time())
+    return as_of

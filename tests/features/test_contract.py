@@ -1,0 +1,151 @@
+"""Bad input stops the build with an error naming table, column and problem, and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from churn.cli import app
+from features.build import build_feature_file, build_features
+from features.calendar import Calendar
+from features.errors import ChurnInputError
+from features.mapping import load_mapping
+from features.windows import in_window
+from tests.features.test_build import NOW, contract_tables
+
+DATES = [date(2025, 3, 1), date(2025, 4, 1)]
+
+
+def write_folder(folder: Path, tables: dict[str, pd.DataFrame], csv: tuple[str, ...] = ()) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        if name in csv:
+            frame.to_csv(folder / f"{name}.csv", index=False)
+        else:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
+
+
+def broken(change) -> dict[str, pd.DataFrame]:
+    tables = contract_tables()
+    change(tables)
+    return tables
+
+
+CASES = {
+    "missing column": (lambda t: t.__setitem__("events", t["events"].drop(columns="user_id")), "events", "user_id", "required column is missing"),
+    "duplicate id": (
+        lambda t: t.__setitem__("accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]]])),
+        "accounts", "account_id", "duplicate value 'leave'",
+    ),
+    "negative seats": (lambda t: t["subscriptions"].loc.__setitem__((0, "seats"), -3), "subscriptions", "seats", "negative"),
+    "nps out of range": (lambda t: t["surveys"].loc.__setitem__((0, "nps"), 11), "surveys", "nps", "outside 0-10"),
+    "end before start": (
+        lambda t: t["subscriptions"].loc.__setitem__((1, "end_date"), pd.Timestamp("2020-01-01")),
+        "subscriptions", "end_date", "before start_date",
+    ),
+    "empty id": (lambda t: t["events"].loc.__setitem__((2, "account_id"), None), "events", "account_id", "empty value"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_tables_are_refused_naming_table_column_and_problem(case):
+    change, table, column, problem = CASES[case]
+    with pytest.raises(ChurnInputError) as error:
+        build_features(broken(change), DATES, now=NOW)
+    assert (error.value.table, error.value.column) == (table, column)
+    assert problem in error.value.problem
+
+
+def test_an_unparseable_csv_timestamp_is_named_with_an_example(tmp_path):
+    tables = contract_tables()
+    tickets = tables["tickets"].astype({"opened_at": "object"})
+    tickets.loc[1, "opened_at"] = "last tuesday"
+    tables["tickets"] = tickets
+    folder = write_folder(tmp_path / "data", tables, csv=("tickets",))
+    out = tmp_path / "features.parquet"
+    with pytest.raises(ChurnInputError, match=r"tickets\.opened_at: 1 value\(s\) are not a timestamp, e\.g\. 'last tuesday'"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    assert not out.exists() and list(tmp_path.glob("*.partial")) == []
+
+
+def test_cli_exits_non_zero_and_leaves_an_existing_output_untouched(tmp_path):
+    folder = write_folder(tmp_path / "data", broken(CASES["negative seats"][0]))
+    out = tmp_path / "features.parquet"
+    out.write_bytes(b"previous table")
+    result = CliRunner().invoke(app, ["features", "--data", str(folder), "--out", str(out), "--as-of", "2025-03-01"])
+    assert result.exit_code == 2
+    assert "subscriptions.seats" in result.output and "negative" in result.output
+    assert out.read_bytes() == b"previous table"
+
+
+def test_missing_required_table_and_missing_folder(tmp_path):
+    tables = contract_tables()
+    del tables["events"]
+    folder = write_folder(tmp_path / "data", tables)
+    with pytest.raises(ChurnInputError, match="no events.parquet or events.csv"):
+        build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    with pytest.raises(ChurnInputError, match="does not exist"):
+        build_feature_file(tmp_path / "nowhere", tmp_path / "f.parquet", as_of=DATES, now=NOW)
+
+
+def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
+    tables = contract_tables()
+    ghost = pd.DataFrame({"account_id": ["ghost"] * 3, "user_id": ["g"] * 3, "event_type": ["login"] * 3,
+                          "timestamp": pd.to_datetime(["2025-02-20", "2025-02-21", "2025-02-22"])})
+    future = pd.DataFrame({"account_id": ["stay"] * 2, "user_id": ["u1"] * 2, "event_type": ["login"] * 2,
+                           "timestamp": pd.to_datetime(["2027-01-01", "2027-02-01"])})
+    tables["events"] = pd.concat([tables["events"], ghost, future], ignore_index=True)
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", tables), out, as_of=DATES, now=NOW)
+    assert report.skipped[("events", "unknown account")] == 3
+    assert report.skipped[("events", "future-dated")] == 2
+    assert "events: 3 unknown account" in report.describe()
+    frame = pd.read_parquet(out)
+    assert "ghost" not in set(frame["account_id"])
+    assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
+
+
+def test_optional_tables_may_be_missing_and_their_families_are_absent():
+    tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
+    frame = build_features(tables, DATES, now=NOW)
+    families = {column.split("__")[0] for column in frame.columns if "__" in column}
+    assert families == {"account", "usage", "support", "engagement", "events"}  # resets, kb views, downloads come from events
+    assert not [c for c in frame.columns if c.startswith(("support__tickets", "engagement__email", "engagement__nps"))]
+
+
+def test_a_company_mapping_names_its_own_login_event(tmp_path):
+    tables = contract_tables()
+    tables["events"]["event_type"] = tables["events"]["event_type"].replace({"login": "Session Opened"})
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("event_types:\n  login: [session opened]\n")
+    default = build_features(tables, DATES, now=NOW).set_index("account_id")
+    mapped = build_features(tables, DATES, now=NOW, mapping=mapping).set_index("account_id")
+    march = lambda frame: frame[frame["as_of"] == pd.Timestamp("2025-03-01")]  # noqa: E731
+    assert march(default).loc["stay", "usage__logins__30d"] == 0
+    assert march(mapped).loc["stay", "usage__logins__30d"] == 3
+    assert march(default).loc["stay", "events__session_opened__count__30d"] == 3
+
+
+def test_a_broken_mapping_file_is_named(tmp_path):
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text("[event_types]\nlogins = ['x']\n")
+    with pytest.raises(ChurnInputError, match="event_types.logins: unknown key"):
+        load_mapping(mapping)
+
+
+def test_segments_agree_with_the_window_rule():
+    calendar = Calendar((date(2025, 3, 1), date(2025, 4, 1), date(2025, 4, 15)), (7, 30))
+    times = pd.date_range("2024-12-01", "2025-04-20", freq="37min")
+    import ibis
+
+    frame = ibis.memtable(pd.DataFrame({"t": times})).mutate(segment=lambda t: calendar.segment(t.t)).to_pandas()
+    for moment in calendar.moments:
+        for span, (window, lag) in calendar.spans.items():
+            expected = [bool(in_window(t.to_pydatetime(), moment, window, lag_days=lag)) for t in frame["t"]]
+            got = [s < calendar.index(moment) and calendar.in_span(int(s), moment, span) for s in frame["segment"]]
+            assert got == expected, (moment, span)
