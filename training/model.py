@@ -34,6 +34,9 @@ class ChurnModel:
     ----------
     learning_rate, num_leaves, min_child_samples, feature_fraction, bagging_fraction, lambda_l2:
         LightGBM parameters.
+    max_bin:
+        Histogram bins per feature. 63 trains about twice as fast as LightGBM's 255 and loses
+        nothing measurable on churn features (counts, rates, trends).
     n_estimators:
         Upper bound on boosting rounds; early stopping on held-out rows picks the number used.
     early_stopping_rounds:
@@ -55,14 +58,15 @@ class ChurnModel:
     def __init__(
         self,
         *,
-        learning_rate: float = 0.05,
+        learning_rate: float = 0.1,
         num_leaves: int = 31,
         min_child_samples: int = 40,
         feature_fraction: float = 0.8,
         bagging_fraction: float = 0.8,
         lambda_l2: float = 1.0,
+        max_bin: int = 63,
         n_estimators: int = 2000,
-        early_stopping_rounds: int = 100,
+        early_stopping_rounds: int = 50,
         class_weight: str | None = None,
         calibration: str = "isotonic",
         tier_quantiles: tuple[float, float] = (0.7, 0.9),
@@ -76,6 +80,7 @@ class ChurnModel:
         self.feature_fraction = feature_fraction
         self.bagging_fraction = bagging_fraction
         self.lambda_l2 = lambda_l2
+        self.max_bin = max_bin
         self.n_estimators = n_estimators
         self.early_stopping_rounds = early_stopping_rounds
         self.class_weight = class_weight
@@ -103,6 +108,8 @@ class ChurnModel:
         """
         if self.calibration not in ("isotonic", "sigmoid"):
             raise ChurnInputError(f"unknown calibration {self.calibration!r}; use 'isotonic' or 'sigmoid'", table="model")
+        if self.class_weight not in (None, "balanced"):
+            raise ChurnInputError(f"unknown class_weight {self.class_weight!r}; use 'balanced' or none", table="model")
         y = _binary_labels(y, "y")
         if holdout is None:
             X, X_hold, y, y_hold = train_test_split(
@@ -154,6 +161,7 @@ class ChurnModel:
             "bagging_fraction": self.bagging_fraction,
             "bagging_freq": 1 if self.bagging_fraction < 1 else 0,
             "lambda_l2": self.lambda_l2,
+            "max_bin": self.max_bin,
             "is_unbalance": self.class_weight == "balanced",
             "seed": self.random_state,
             "deterministic": True,

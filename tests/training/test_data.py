@@ -1,0 +1,122 @@
+"""Reading a feature table: label parsing, column roles, and errors that name the column."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.errors import ChurnInputError
+from training.data import content_fingerprint, load_training_table, parse_label, read_table, read_truth
+from training.evaluate import oracle_comparison
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([True, False, None, True], [1, 0, None, 1]),
+        ([1, 0, None, 0], [1, 0, None, 0]),
+        (["Yes", "no", "", "YES "], [1, 0, None, 1]),
+        (["churned", "active", None, "active"], [1, 0, None, 0]),
+        (["True", "False", "False", "True"], [1, 0, 0, 1]),
+    ],
+)
+def test_label_parsing_accepts_boolean_01_and_two_valued_text(values, expected):
+    dtype = "boolean" if isinstance(values[0], bool) else None
+    parsed = parse_label(pd.Series(values, dtype=dtype), column="churned")
+    assert parsed.tolist() == [pd.NA if v is None else v for v in expected]
+
+
+def test_a_three_valued_label_is_an_error_naming_the_column():
+    with pytest.raises(ChurnInputError, match=r"features\.churned: label has 3 values \('maybe', 'no', 'yes'\)"):
+        parse_label(pd.Series(["yes", "no", "maybe"]), column="churned")
+
+
+@pytest.mark.parametrize("values", [[0, 1, 2], ["left", "stayed", "paused"], ["a", "b"]])
+def test_labels_that_are_not_binary_are_errors(values):
+    with pytest.raises(ChurnInputError, match="features.status"):
+        parse_label(pd.Series(values), column="status")
+
+
+def test_id_time_and_label_are_never_features_and_text_is_kept(make_table):
+    table = load_training_table(make_table(60, 4))
+    assert not {"account_id", "as_of", "churned"} & set(table.feature_columns)
+    assert "account__plan" in table.feature_columns
+    assert table.dropped_columns["account__constant"] == "constant"
+    assert table.time_column == "as_of"
+
+
+def test_rows_with_an_empty_label_are_not_trained_on(make_table):
+    frame = make_table(60, 4)
+    table = load_training_table(frame)
+    assert len(table.rows) == frame["churned"].notna().sum()
+    assert table.n_unlabelled == frame["churned"].isna().sum()
+    assert table.rows["as_of"].max() < frame["as_of"].max()
+
+
+def test_a_flat_customer_table_with_a_text_label_works_from_csv(tmp_path, make_table):
+    frame = make_table(200, 1, unlabelled_last=False).drop(columns=["as_of"])
+    frame["churned"] = np.where(frame["churned"] == 1, "Yes", "No")
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    table = load_training_table(read_table(tmp_path / "customers.csv"))
+    assert table.time_column is None
+    assert set(table.y) == {0, 1}
+    assert "as_of" not in table.rows.columns
+
+
+def test_a_named_time_column_must_exist(make_table):
+    with pytest.raises(ChurnInputError, match="features.snapshot: time column not found"):
+        load_training_table(make_table(30, 3), time_column="snapshot")
+
+
+def test_row_order_does_not_change_the_table_or_its_fingerprint(make_table):
+    frame = make_table(50, 4)
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    first, second = load_training_table(frame), load_training_table(shuffled)
+    pd.testing.assert_frame_equal(first.rows, second.rows)
+    assert content_fingerprint(frame) == content_fingerprint(shuffled)
+    assert content_fingerprint(frame) != content_fingerprint(frame.assign(churned=frame["churned"].fillna(0)))
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda f: f.iloc[0:0], "features: the table is empty"),
+        (lambda f: f.drop(columns=["churned"]), "features.churned: label column not found"),
+        (lambda f: f.drop(columns=["account_id"]), "features.account_id: id column not found"),
+        (lambda f: f.assign(churned=0), "features.churned: label holds a single class"),
+        (lambda f: f.assign(churned=pd.NA), "features.churned: every label is empty"),
+        (lambda f: pd.concat([f, f.iloc[[0]]]), "features.account_id: 2 rows share an id within one as_of"),
+        (
+            lambda f: f[["account_id", "as_of", "churned"]].assign(x=1.0, plan="pro", empty=np.nan),
+            "features: no usable feature columns",
+        ),
+    ],
+)
+def test_bad_tables_raise_errors_that_name_the_problem(make_table, corrupt, message):
+    with pytest.raises(ChurnInputError, match=message):
+        load_training_table(corrupt(make_table(40, 4)))
+
+
+def test_unknown_file_types_and_missing_files_are_errors(tmp_path):
+    (tmp_path / "table.xlsx").write_text("x")
+    with pytest.raises(ChurnInputError, match="expected a .parquet or .csv file"):
+        read_table(tmp_path / "table.xlsx")
+    with pytest.raises(ChurnInputError, match="not found"):
+        read_table(tmp_path / "missing.parquet")
+
+
+def test_the_generators_truth_joins_rows_on_account_and_the_month_of_as_of(tmp_path):
+    """Truth month M holds the churn probability of month M, the label window of as_of = M-01."""
+    from features.synthetic import generate
+
+    generate(tmp_path / "data", n_accounts=40, months=3, seed=1)
+    written = pd.read_parquet(tmp_path / "data" / "truth.parquet")
+    truth = read_truth(tmp_path / "data" / "truth.parquet")
+    assert len(truth) == len(written) and truth["churn_probability"].notna().all()
+
+    as_of = pd.to_datetime(written["month"].astype(str))
+    y = (written["churn_probability"].rank(method="first") > len(written) / 2).astype(int).to_numpy()
+    joined = oracle_comparison(written["account_id"], as_of, y, np.zeros(len(y)), truth)
+    assert joined["match_rate"] == 1.0 and joined["oracle_auc"] == 1.0
+
+    a_month_late = oracle_comparison(written["account_id"], as_of + pd.DateOffset(months=1), y, np.zeros(len(y)), truth)
+    assert a_month_late["match_rate"] < 1.0
