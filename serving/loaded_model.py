@@ -1,0 +1,180 @@
+"""Everything a serving process needs from one model version, loaded once and never changed.
+
+A reload builds a new ``LoadedModel`` beside the old one and the app swaps its reference in one
+assignment; a request keeps the object it started with, so a reload never disturbs it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.errors import ChurnInputError
+from serving.encoding import FeatureEncoding
+from serving.scoring import Scores, score_matrix
+from serving.trees import TreeTables, compile_trees
+from training.data import read_table
+from training.model import ChurnModel
+
+_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/]+)/?$")
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
+_RUN_URI = re.compile(r"^runs:/(?P<run_id>[^/]+)/")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Which registered version (when known) a model URI resolves to right now."""
+
+    uri: str
+    name: str | None = None
+    alias: str | None = None
+    version: str | None = None
+    run_id: str | None = None
+
+    def reference(self) -> dict[str, str | None]:
+        """Name, version, alias and run id, as every response reports them (``schemas.ModelRef``)."""
+        return {"name": self.name, "version": self.version, "alias": self.alias, "run_id": self.run_id}
+
+    @property
+    def pinned_uri(self) -> str:
+        """The URI of exactly this version, so an alias moving mid-load cannot mix two versions."""
+        return f"models:/{self.name}/{self.version}" if self.name and self.version else self.uri
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The latest rows of a feature table, scored once when the model is loaded."""
+
+    source: str
+    as_of: str | None
+    account_ids: list[str]
+    row_of: Mapping[str, int]
+    scores: Scores
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    source: ModelSource
+    metrics: Mapping[str, float]
+    loaded_at: datetime
+    model: ChurnModel
+    tables: TreeTables
+    encoding: FeatureEncoding
+    top_drivers: int
+    snapshot: Snapshot | None
+
+    def score(self, matrix: np.ndarray) -> Scores:
+        return score_matrix(self.model, self.tables, matrix, top_drivers=self.top_drivers)
+
+
+def resolve_source(model_uri: str, *, tracking_uri: str) -> ModelSource:
+    """The registered name, version and run behind ``model_uri``; an alias is looked up now."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    if match := _ALIAS_URI.match(model_uri):
+        version = client.get_model_version_by_alias(match["name"], match["alias"])
+        return ModelSource(model_uri, match["name"], match["alias"], str(version.version), version.run_id)
+    if match := _VERSION_URI.match(model_uri):
+        version = client.get_model_version(match["name"], match["version"])
+        return ModelSource(model_uri, match["name"], None, str(version.version), version.run_id)
+    if match := _RUN_URI.match(model_uri):
+        return ModelSource(model_uri, run_id=match["run_id"])
+    return ModelSource(model_uri)
+
+
+def artifact_location(source: ModelSource, *, tracking_uri: str) -> str:
+    """Where a registered version's files are stored, looked up in *this* store.
+
+    MLflow resolves a ``models:/`` URI through the process-wide registry URI whatever store is
+    passed to it, so a registered version is turned into its storage location here instead.
+    """
+    from mlflow import MlflowClient
+
+    if not (source.name and source.version):
+        return source.uri
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return client.get_model_version_download_uri(source.name, source.version)
+
+
+def load_model(
+    model_uri: str,
+    *,
+    tracking_uri: str,
+    features_path: Path | None = None,
+    top_drivers: int = 5,
+) -> LoadedModel:
+    """Load the version ``model_uri`` points to, compile its trees and score the snapshot, if any."""
+    import mlflow
+
+    from training.pyfunc import load_churn_model
+
+    source = resolve_source(model_uri, tracking_uri=tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="churn-model-") as folder:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=artifact_location(source, tracking_uri=tracking_uri), dst_path=folder, tracking_uri=tracking_uri
+        )
+        model = load_churn_model(local)
+    metrics: Mapping[str, float] = {}
+    if source.run_id:
+        metrics = dict(mlflow.MlflowClient(tracking_uri=tracking_uri).get_run(source.run_id).data.metrics)
+    tables = compile_trees(model.booster_)
+    encoding = FeatureEncoding.of(model)
+    snapshot = None
+    if features_path is not None:
+        snapshot = score_snapshot(model, tables, features_path, top_drivers=top_drivers)
+    return LoadedModel(
+        source=source,
+        metrics=metrics,
+        loaded_at=datetime.now(timezone.utc),
+        model=model,
+        tables=tables,
+        encoding=encoding,
+        top_drivers=top_drivers,
+        snapshot=snapshot,
+    )
+
+
+def score_snapshot(model: ChurnModel, tables: TreeTables, features_path: Path, *, top_drivers: int) -> Snapshot:
+    frame, as_of = read_latest_snapshot(features_path, model.feature_names_)
+    account_ids = frame["account_id"].astype("string").tolist()
+    duplicated = pd.Index(account_ids).duplicated()
+    if duplicated.any():
+        raise ChurnInputError(
+            f"{int(duplicated.sum())} account ids appear more than once in the latest snapshot, e.g. "
+            f"{account_ids[int(np.argmax(duplicated))]!r}",
+            table=str(features_path),
+            column="account_id",
+        )
+    scores = score_matrix(model, tables, model.encode(frame), top_drivers=top_drivers)
+    return Snapshot(
+        source=str(features_path),
+        as_of=as_of,
+        account_ids=account_ids,
+        row_of={account_id: i for i, account_id in enumerate(account_ids)},
+        scores=scores,
+    )
+
+
+def read_latest_snapshot(path: Path, feature_names: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """The rows of a feature table (Parquet or CSV) with its latest ``as_of``; all rows when it has none."""
+    frame = read_table(path, table=str(path))
+    if "account_id" not in frame.columns:
+        raise ChurnInputError("the feature table has no account_id column", table=str(path), column="account_id")
+    if not any(name in frame.columns for name in feature_names):
+        raise ChurnInputError("none of the model's features are in this table", table=str(path))
+    if "as_of" not in frame.columns:
+        return frame, None
+    try:
+        dates = pd.to_datetime(frame["as_of"])
+    except (TypeError, ValueError):
+        raise ChurnInputError("not dates", table=str(path), column="as_of") from None
+    latest = dates.max()
+    return frame[dates == latest].reset_index(drop=True), latest.date().isoformat()
