@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo
+DEMO_PORT ?= 8000
 
 .PHONY: install demo test bench notebooks clean
 
@@ -24,6 +25,10 @@ demo: install
 	$(BIN)/churn train --features $(DEMO)/features.parquet --truth $(DEMO)/data/truth.parquet --seed 7
 	$(BIN)/churn promote
 	@echo "Experiments and models: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db  -> http://127.0.0.1:5000"
+	@if [ -f $(DEMO)/serve.pid ]; then kill $$(cat $(DEMO)/serve.pid) 2>/dev/null || true; fi
+	$(BIN)/churn serve --features $(DEMO)/features.parquet --port $(DEMO_PORT) > $(DEMO)/serve.log 2>&1 & echo $$! > $(DEMO)/serve.pid
+	$(BIN)/python -m serving.demo_request --url http://127.0.0.1:$(DEMO_PORT) --features $(DEMO)/features.parquet --pid-file $(DEMO)/serve.pid \
+		|| { kill $$(cat $(DEMO)/serve.pid); echo "the API did not start; see $(DEMO)/serve.log"; exit 1; }
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -2,7 +2,8 @@
 
 The model's own ``ChurnModel.encode`` works on DataFrames, which costs more than scoring one
 account. This builds the same matrix (same column order, categories as their codes, unknown
-categories and missing values as NaN) from plain dicts in one pass, and collects every problem
+categories and missing values as NaN) from plain dicts. A large batch with nothing wrong in it
+takes a path of C-speed steps; anything else is checked value by value, collecting every problem
 with the path of the offending field, e.g. ``accounts[3].features.usage__logins__30d``.
 """
 

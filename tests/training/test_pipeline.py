@@ -1,5 +1,6 @@
 """End to end through MLflow: bad input registers nothing; a good run becomes challenger, then champion."""
 
+import dataclasses
 import mlflow
 import numpy as np
 import pandas as pd
@@ -114,10 +115,11 @@ def test_a_worse_challenger_does_not_take_champion_unless_forced(tracking, make_
     assert good.registered_version == "1"
     assert promote(MODEL).promoted
 
-    # Labels shuffled: the run fails the quality bar and changes nothing.
+    # Labels shuffled, judged against a bar no shuffled run can reach: it fails and changes nothing.
     shuffled = make_table(300, 6)
     shuffled["churned"] = shuffled["churned"].sample(frac=1.0, random_state=1).to_numpy()
-    failed = train(table_file(shuffled, "shuffled.parquet"), fast_options, artifact_location=tracking["artifacts"])
+    strict = dataclasses.replace(fast_options, min_auc=0.9)
+    failed = train(table_file(shuffled, "shuffled.parquet"), strict, artifact_location=tracking["artifacts"])
     assert failed.registered_version is None and failed.quality_failures
     assert aliases() == {"challenger": "1", "champion": "1"}
 
