@@ -71,8 +71,8 @@ def churn_labels(
     )
     hits = hit.group_by(["account_id", "as_of"]).aggregate(hit=hit.count())
     labelled = spine.left_join(hits, ["account_id", "as_of"]).select(spine, "hit")
-    last_labelled = shift(observed_until, -(horizon_days + grace_days))
-    known = labelled.as_of <= ibis.literal(last_labelled, type="timestamp")
+    last = last_labelled_date(observed_until, horizon_days=horizon_days, grace_days=grace_days)
+    known = labelled.as_of.date() <= ibis.literal(last, type="date")
     churned = ibis.cases((~known, ibis.null("int8")), (labelled.hit > 0, 1), else_=0).cast("int8")
     return labelled.mutate(churned=churned).drop("hit")
 

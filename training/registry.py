@@ -75,16 +75,12 @@ def promote(model_name: str, *, force: bool = False) -> Promotion:
     The tracking URI must already be set by the caller.
     """
     client = MlflowClient()
-    challenger = _version_by_alias(client, model_name, CHALLENGER)
-    if challenger is None:
-        raise ChurnInputError(f"no version has alias @{CHALLENGER}; train a model that passes the quality bar first",
-                              table="registry", column=model_name)
-    champion = _version_by_alias(client, model_name, CHAMPION)
+    challenger, champion = contenders(client, model_name)
     if champion is not None and champion.version == challenger.version:
         return Promotion(model_name, challenger.version, champion.version, {}, None, False,
                          f"v{challenger.version} is already the champion", 0)
 
-    rows, y = _validation_rows(client, challenger)
+    rows, y = validation_rows(client, challenger)
     challenger_metrics = _score(f"models:/{model_name}/{challenger.version}", rows, y)
     champion_metrics = None
     if champion is not None:
@@ -114,14 +110,23 @@ def _decide(challenger: dict[str, float], champion: dict[str, float] | None, *, 
     return False, comparison + "; the challenger is worse (use --force to promote anyway)"
 
 
-def _version_by_alias(client: MlflowClient, model_name: str, alias: str):
+def contenders(client: MlflowClient, model_name: str):
+    """The ``@challenger`` version (which must exist) and the ``@champion`` version (None before the first promotion)."""
+    challenger = version_by_alias(client, model_name, CHALLENGER)
+    if challenger is None:
+        raise ChurnInputError(f"no version has alias @{CHALLENGER}; train a model that passes the quality bar first",
+                              table="registry", column=model_name)
+    return challenger, version_by_alias(client, model_name, CHAMPION)
+
+
+def version_by_alias(client: MlflowClient, model_name: str, alias: str):
     try:
         return client.get_model_version_by_alias(model_name, alias)
     except MlflowException:
         return None
 
 
-def _validation_rows(client: MlflowClient, version) -> tuple[pd.DataFrame, np.ndarray]:
+def validation_rows(client: MlflowClient, version) -> tuple[pd.DataFrame, np.ndarray]:
     """The validation rows logged by the run that produced ``version``, and their 0/1 labels."""
     run_id = version.run_id or (version.tags or {}).get("run_id")
     if not run_id:

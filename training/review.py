@@ -20,7 +20,8 @@ from features.errors import ChurnInputError
 from training.evaluate import METRICS, classification_metrics, captured_positives
 from training.model import ChurnModel
 from training.pyfunc import load_churn_model
-from training.registry import CHALLENGER, CHAMPION, _validation_rows, _version_by_alias
+from training import registry
+from training.registry import CHALLENGER, CHAMPION, validation_rows, version_by_alias
 
 MODEL_ROLE = "model"
 
@@ -96,12 +97,8 @@ def champion_vs_challenger(model_name: str) -> Comparison:
     When both aliases point at one version, or there is no champion yet, that one model alone.
     """
     client = MlflowClient()
-    challenger = _version_by_alias(client, model_name, CHALLENGER)
-    if challenger is None:
-        raise ChurnInputError(f"no version has alias @{CHALLENGER}; train a model that passes the quality bar first",
-                              table="registry", column=model_name)
-    champion = _version_by_alias(client, model_name, CHAMPION)
-    rows, y = _validation_rows(client, challenger)
+    challenger, champion = registry.contenders(client, model_name)
+    rows, y = validation_rows(client, challenger)
     if champion is None:
         contenders = {f"{CHALLENGER} v{challenger.version}": challenger.version}
     elif champion.version == challenger.version:
@@ -115,7 +112,7 @@ def champion_vs_challenger(model_name: str) -> Comparison:
 
 def training_features_path(model_name: str, alias: str = CHAMPION) -> str:
     """The feature table the run behind ``@alias`` was trained on (its ``features_path`` parameter)."""
-    version = _version_by_alias(MlflowClient(), model_name, alias)
+    version = version_by_alias(MlflowClient(), model_name, alias)
     if version is None:
         raise ChurnInputError(f"no version has alias @{alias}", table="registry", column=model_name)
     path = mlflow.get_run(version.run_id).data.params.get("features_path")
