@@ -31,6 +31,14 @@ def train(
     class_weight: Annotated[
         Optional[str], typer.Option(help="'balanced' up-weights churners while boosting; the calibrator maps scores back.")
     ] = None,
+    max_train_rows: Annotated[
+        Optional[int],
+        typer.Option(
+            min=0,
+            help="Row budget for the trees (default 300,000): above it every churner is kept and retained rows "
+            "are sampled, weighted back to their share. 0 trains on every row.",
+        ),
+    ] = None,
 ) -> None:
     """Train a calibrated churn model and a baseline, log both to MLflow, and register a passing model as challenger."""
     from training.experiment import TrainingOptions
@@ -41,7 +49,10 @@ def train(
     options = TrainingOptions(
         label=label, id_column=id, time_column=time, exclude=tuple(exclude or ()), seed=seed,
         tune_trials=tune, cv_folds=cv_folds, min_auc=min_auc,
-        model_params={"class_weight": class_weight} if class_weight else {},
+        model_params={
+            **({"class_weight": class_weight} if class_weight else {}),
+            **({"max_train_rows": max_train_rows or None} if max_train_rows is not None else {}),
+        },
     )
     with clean_errors():
         result = train_model(

@@ -3,12 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import brier_score_loss
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from training.baseline import fit_baseline
 from training.data import load_training_table
 from training.experiment import TrainingOptions, prepare, run_experiment
 from training.fit import fit_churn_model
+from training.model import class_sample
 from training.split import split_rows
 
 FAST = {"n_estimators": 200, "early_stopping_rounds": 20, "learning_rate": 0.1}
@@ -80,3 +81,31 @@ def test_with_a_truth_table_both_models_are_compared_with_the_oracle_on_the_vali
     assert result.oracle["model_auc_matched"] == pytest.approx(result.metrics["roc_auc"])
     assert result.oracle["auc_ratio"] == pytest.approx(result.metrics["roc_auc"])
     assert result.baseline_oracle["auc_ratio"] == pytest.approx(result.baseline_metrics["roc_auc"])
+
+
+def test_a_large_table_keeps_every_churner_and_weights_the_sampled_retained_rows_back_to_their_total():
+    y = np.r_[np.ones(300), np.zeros(9_700)].astype(np.int8)
+    rows, weights = class_sample(y, 2_000, seed=0)
+    assert len(rows) == 2_000 and len(np.unique(rows)) == 2_000
+    assert set(np.flatnonzero(y == 1)) <= set(rows)
+    np.testing.assert_allclose([weights[y[rows] == label].sum() for label in (0, 1)], [9_700, 300])
+    again, _ = class_sample(y, 2_000, seed=0)
+    np.testing.assert_array_equal(rows, again)
+    assert class_sample(y, 10_000, seed=0) == (None, None)
+
+
+def test_when_both_classes_are_large_each_gets_half_the_row_budget():
+    y = np.r_[np.ones(4_000), np.zeros(6_000)].astype(np.int8)
+    rows, weights = class_sample(y, 1_001, seed=1)
+    assert (np.bincount(y[rows]) == [501, 500]).all()
+    np.testing.assert_allclose([weights[y[rows] == label].sum() for label in (0, 1)], [6_000, 4_000])
+
+
+def test_a_model_trained_within_a_row_budget_uses_that_many_rows_and_still_ranks(make_table):
+    table = load_training_table(make_table(800, 5, seed=1, unlabelled_last=False))
+    split = split_rows(table.y, times=table.rows["as_of"])
+    budget = len(split.train) // 3
+    model = fit_churn_model(table.X, table.y, split.train, split.holdout, FAST | {"max_train_rows": budget})
+    assert (model.n_train_rows_, model.n_tree_rows_) == (len(split.train), budget)
+    validation = split.validation
+    assert roc_auc_score(table.y[validation], model.predict_proba(table.X.iloc[validation])[:, 1]) > 0.7
