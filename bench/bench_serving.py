@@ -17,6 +17,7 @@ Registers a 300-tree, 80-feature churn model (synthetic data) in a throw-away ML
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -144,7 +145,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out/serving.json"))
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_at_start": os.getloadavg()}}
+    report: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_at_start": os.getloadavg()},
+        "uvicorn": {"http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+                    "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"},
+    }
 
     work = Path(tempfile.mkdtemp(prefix="churn-bench-serving-", dir="/tmp"))
     tracking_uri = f"sqlite:///{work}/mlflow.db"

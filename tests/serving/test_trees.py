@@ -6,6 +6,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from serving import scoring
 from serving.scoring import score_matrix, top_positive
 from serving.synthetic import feature_columns, fit_synthetic_model, synthetic_features
 from serving.trees import attributions, compile_trees, leaf_rows, margins
@@ -106,6 +107,19 @@ def test_scores_match_the_models_own_probabilities(churn_model):
     scores = score_matrix(model, compile_trees(model.booster_), matrix, top_drivers=5)
     np.testing.assert_allclose(scores.probability, model.predict_proba(matrix)[:, 1], rtol=0, atol=1e-9)
     assert list(scores.tier) == list(model.risk_tier(model.predict_proba(matrix)[:, 1]))
+
+
+def test_a_batch_split_across_threads_scores_exactly_as_its_rows_do_one_part_at_a_time(churn_model):
+    model, frame = churn_model
+    matrix = np.vstack([_awkward_rows(model, frame, n=1500, seed=seed) for seed in (2, 3)])
+    tables = compile_trees(model.booster_)
+    assert len(matrix) >= scoring._SPLIT_ROWS and model.n_jobs > 1  # so the whole batch is split
+    whole = score_matrix(model, tables, matrix, top_drivers=4)
+    parts = [score_matrix(model, tables, matrix[i : i + 200], top_drivers=4) for i in range(0, len(matrix), 200)]
+    np.testing.assert_allclose(whole.probability, np.concatenate([p.probability for p in parts]), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(whole.driver_columns, np.vstack([p.driver_columns for p in parts]))
+    np.testing.assert_allclose(whole.driver_contributions, np.vstack([p.driver_contributions for p in parts]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(whole.probability, model.predict_proba(matrix)[:, 1], rtol=0, atol=1e-9)
 
 
 def test_top_positive_orders_pads_and_never_reports_a_negative_push():
