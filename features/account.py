@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from features.windows import feature_name, on_spine, shift
+from features.windows import days_between, feature_name, on_spine, shift
 
 FAMILY = "account"
 DAYS_PER_MONTH = 365.25 / 12
@@ -49,8 +49,8 @@ def account_features(
     keys = ["account_id", "as_of"]
     t = spine.join(accounts, "account_id").join(on_spine(spine, before), keys).join(on_spine(spine, past), keys)
     t = _with_terms(t, subscriptions)
-    tenure = t.as_of.delta(t.created_at, unit="day")
-    since_start = t.as_of.delta(t.current_start, unit="day").cast("float64")
+    tenure = days_between(t.as_of, t.created_at)
+    since_start = days_between(t.as_of, t.current_start).cast("float64")
     term_days = t.term_months.fill_null(ANNUAL_TERM_MONTHS) * DAYS_PER_MONTH
     elapsed_terms = (since_start / term_days).floor()
     attributes = [c for c in accounts.columns if c not in ("account_id", "created_at", "plan", "seats")]

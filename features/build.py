@@ -108,7 +108,6 @@ class FeaturePlan:
 
 
 def plan_features(
-    con,
     raw: dict[str, ir.Table],
     as_of: list[date] | None,
     options: FeatureOptions,
@@ -116,10 +115,11 @@ def plan_features(
     now: datetime | None = None,
     on_progress: Callable[[str], None] = lambda message: None,
 ) -> FeaturePlan:
-    """Check the tables, compact the big ones into temporary tables on ``con``, and return the feature expression.
+    """Check the tables, compact the big ones, and return the feature expression.
 
-    Rows dated after ``now`` (the wall clock by default) are dropped and counted, as are rows
-    naming unknown accounts.
+    Compacted tables are cached on the tables' own backend (``Table.cache``: a temporary table on
+    DuckDB, a cached DataFrame on Spark), so each big log is read once. Rows dated after ``now``
+    (the wall clock by default) are dropped and counted, as are rows naming unknown accounts.
     """
     cutoff = now or datetime.now()
     on_progress("checking tables")
@@ -136,13 +136,13 @@ def plan_features(
     )
     calendar = Calendar(tuple(dates), options.windows)
     on_progress(f"compacting events for {len(dates)} observation dates")
-    by_segment = con.create_table(_temp_name("events"), events_by_segment(tables["events"], calendar), temp=True)
-    users = con.create_table(_temp_name("users"), user_activity(tables["events"], calendar), temp=True)
+    by_segment = _cached(events_by_segment(tables["events"], calendar))
+    users = _cached(user_activity(tables["events"], calendar))
     type_counts = event_type_counts(by_segment, calendar)
     event_types = [name for name, _ in type_counts]
     subscriptions = tables["subscriptions"]
-    churns = con.create_table(_temp_name("churns"), churn_dates(subscriptions, options.grace_days), temp=True)
-    spine = con.create_table(_temp_name("spine"), customers(subscriptions, dates_table), temp=True)
+    churns = _cached(churn_dates(subscriptions, options.grace_days))
+    spine = _cached(customers(subscriptions, dates_table))
 
     on_progress("defining features")
     labelled = churn_labels(
@@ -163,7 +163,7 @@ def plan_features(
     if "tickets" in tables:
         families.append(support_features(spine, tables["tickets"], dates_table, options.windows))
     if "emails" in tables:
-        emails = con.create_table(_temp_name("emails"), emails_by_segment(tables["emails"], calendar), temp=True)
+        emails = _cached(emails_by_segment(tables["emails"], calendar))
         families.append(email_features(spine, emails, calendar))
     if "surveys" in tables:
         families.append(survey_features(spine, tables["surveys"], dates_table, max(options.windows)))
@@ -195,7 +195,7 @@ def build_features(
     con = _duckdb()
     try:
         raw = {name: con.create_table(_temp_name(name), frame, temp=True) for name, frame in tables.items()}
-        plan = plan_features(con, raw, as_of, options, now=now)
+        plan = plan_features(raw, as_of, options, now=now)
         return plan.table.to_pandas()
     finally:
         con.disconnect()
@@ -224,7 +224,7 @@ def build_feature_file(
     )
     con = _duckdb()
     try:
-        plan = plan_features(con, read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress)
+        plan = plan_features(read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress)
         on_progress(f"building features → {out}")
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
@@ -274,6 +274,12 @@ def _duckdb():
     with contextlib.suppress(duckdb.Error):  # inside Jupyter DuckDB refuses the setting without ipywidgets
         con.raw_sql("SET enable_progress_bar = false")
     return con
+
+
+def _cached(table: ir.Table) -> ir.Table:
+    """``Table.cache`` with the in-memory tables it reads registered first, which PySpark's cache leaves undone."""
+    table._find_backend()._run_pre_execute_hooks(table)
+    return table.cache()
 
 
 _counter = iter(range(1 << 62))

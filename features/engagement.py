@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from features.calendar import Calendar
-from features.windows import feature_name, in_window, on_spine, ratio
+from features.windows import days_between, feature_name, in_window, on_spine, ratio
 
 FAMILY = "engagement"
 
@@ -78,7 +78,7 @@ def survey_features(spine: ir.Table, surveys: ir.Table, dates: ir.Table, window:
         "as_of",
         **{
             feature_name(FAMILY, "nps_latest"): r.latest,
-            feature_name(FAMILY, "days_since_nps"): r.as_of.delta(r.latest_at, unit="day"),
+            feature_name(FAMILY, "days_since_nps"): days_between(r.as_of, r.latest_at),
             feature_name(FAMILY, "nps_mean", window): r.mean,
             feature_name(FAMILY, "nps_change", window): r.mean - r.mean_prev,
             feature_name(FAMILY, "nps_answers", window): r.answers.fill_null(0),

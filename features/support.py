@@ -6,6 +6,7 @@ CSAT only if they happened before too (CSAT is taken to arrive with the resoluti
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from features.windows import feature_name, in_window, on_spine, trend
@@ -29,8 +30,8 @@ def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, window
         raw |= {
             f"opened_{w}": t.count(where=opened_in),
             f"opened_prev_{w}": t.count(where=in_window(t.opened_at, t.as_of, w, lag_days=w)),
-            f"response_{w}": response_hours.median(where=opened_in & answered),
-            f"resolution_{w}": resolution_hours.median(where=resolved_in),
+            f"response_{w}": _median_of(response_hours, opened_in & answered),
+            f"resolution_{w}": _median_of(resolution_hours, resolved_in),
             f"csat_{w}": t.csat.mean(where=resolved_in),
             f"low_csat_{w}": t.count(where=resolved_in & (t.csat <= 2).fill_null(False)),
         }
@@ -50,3 +51,9 @@ def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, window
             feature_name(FAMILY, "low_csat_tickets", w): zero(f"low_csat_{w}"),
         }
     return r.select("account_id", "as_of", **columns)
+
+
+def _median_of(value: ir.FloatingValue, where: ir.BooleanValue) -> ir.FloatingScalar:
+    """Median of ``value`` over the rows ``where`` holds. Written as a median over nulls elsewhere, because
+    Ibis compiles ``median(where=...)`` for Spark into a percentile whose fraction is not a constant."""
+    return ibis.ifelse(where, value, ibis.null()).median()

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from features.calendar import Calendar
 from features.mapping import EventMapping
-from features.windows import feature_name, on_spine, ratio, shift, slug, trend
+from features.windows import days_between, feature_name, on_spine, ratio, shift, slug, trend
 
 KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
 
@@ -38,8 +38,13 @@ def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
     segment = calendar.segment(events.timestamp)
     bits = calendar.activity_bits(segment)
     return events.group_by(["account_id", "user_id"]).aggregate(
-        first_seen=events.timestamp.min(), **{name: bit.bit_or() for name, bit in bits.items()}
+        first_seen=events.timestamp.min(), **{name: bit_or(bit) for name, bit in bits.items()}
     )
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(bits: int) -> int:
+    """The engine's own ``bit_or`` aggregate (DuckDB and Spark both have one; not every Ibis compiler maps it)."""
 
 
 def event_type_counts(by_segment: ir.Table, calendar: Calendar) -> list[tuple[str, int]]:
@@ -147,7 +152,7 @@ def _named(raw: ir.Table, windows, generic_types, generic_window: int, history_s
         """No events in an observed window is zero; a window reaching before the log is unknown."""
         return ibis.ifelse(shift(raw.as_of, -days) >= start, raw[column].fill_null(0), ibis.null())
 
-    columns = {feature_name("usage", "days_since_last_activity"): raw.as_of.delta(raw.last_seen, unit="day")}
+    columns = {feature_name("usage", "days_since_last_activity"): days_between(raw.as_of, raw.last_seen)}
     for w in windows:
         events, active = count(f"events_{w}", w), count(f"active_cur_{w}", w)
         logins = count(f"login_{w}", w)

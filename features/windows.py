@@ -33,6 +33,12 @@ def shift(moment, days: int):
     return moment + timedelta(days=days) if days else moment
 
 
+def days_between(later, earlier):
+    """Whole calendar days from ``earlier`` to ``later``: a difference of dates, which every engine counts alike
+    (a difference of timestamps in days is counted in boundaries crossed by DuckDB, in elapsed time by Spark)."""
+    return later.date().delta(earlier.date(), unit="day")
+
+
 def feature_name(family: str, signal: str, window_days: int | None = None) -> str:
     """``usage__logins__30d``: family, signal and window, so a column's definition is found from its name."""
     name = f"{family}__{signal}"
