@@ -198,7 +198,7 @@ def build_features(
         plan = plan_features(raw, as_of, options, now=now)
         return plan.table.to_pandas()
     finally:
-        con.disconnect()
+        _disconnect(con)
 
 
 def build_feature_file(
@@ -238,7 +238,7 @@ def build_feature_file(
         finally:
             partial.unlink(missing_ok=True)
     finally:
-        con.disconnect()
+        _disconnect(con)
     return BuildReport(
         rows=counts["rows"],
         features=len(plan.table.columns) - len(KEYS) - 1,
@@ -274,6 +274,13 @@ def _duckdb():
     with contextlib.suppress(duckdb.Error):  # inside Jupyter DuckDB refuses the setting without ipywidgets
         con.raw_sql("SET enable_progress_bar = false")
     return con
+
+
+def _disconnect(con) -> None:
+    """Drop the tables ``Table.cache`` made, then close; left to Ibis they are dropped later, on a closed connection."""
+    for name in list(con._cache_name_to_entry):
+        con._finalize_cached_table(name)
+    con.disconnect()
 
 
 def _cached(table: ir.Table) -> ir.Table:

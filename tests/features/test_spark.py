@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import FeatureOptions, KEYS, plan_features, _duckdb
+from features.build import KEYS, FeatureOptions, _disconnect, _duckdb, plan_features
 from features.contract import read_tables
 from features.synthetic import generate
 
@@ -48,7 +48,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     try:
         on_duckdb = _feature_table(duckdb_con, data)
     finally:
-        duckdb_con.disconnect()
+        _disconnect(duckdb_con)
     on_spark = _feature_table(ibis.pyspark.connect(spark), data)
 
     assert list(on_spark.columns) == list(on_duckdb.columns)
