@@ -30,38 +30,32 @@ from training.registry import CHALLENGER, VALIDATION_ARTIFACT, register_challeng
 
 @dataclass
 class TrainingResult:
-    """What ``churn train`` reports: the runs, the figures beside the baseline's, and the registration."""
+    """What ``churn train`` reports: the runs, the fitted models with their figures, and the registration."""
 
     experiment_id: str
     run_id: str
     baseline_run_id: str
     split: str
-    metrics: dict[str, float]
-    baseline_metrics: dict[str, float]
-    cv: dict[str, float]
-    baseline_cv: dict[str, float]
-    oracle: dict[str, float] | None
-    fit_seconds: float
-    trees: int
+    evaluation: ExperimentResult
     model_name: str
     registered_version: str | None
     quality_failures: list[str] = field(default_factory=list)
-    baseline_oracle: dict[str, float] | None = None
 
     def describe(self) -> str:
+        figures = self.evaluation
         lines = [self.split, "", f"{'validation':<18}{'model':>9}{'baseline':>10}{'cv model (mean ± std)':>25}"]
         for name in METRICS:
-            cv = (f"{self.cv[f'cv_{name}_mean']:.3f} ± {self.cv[f'cv_{name}_std']:.3f}" if self.cv else "")
-            lines.append(f"{name:<18}{self.metrics[name]:>9.3f}{self.baseline_metrics[name]:>10.3f}{cv:>25}")
-        if self.oracle:
+            cv = (f"{figures.cv[f'cv_{name}_mean']:.3f} ± {figures.cv[f'cv_{name}_std']:.3f}" if figures.cv else "")
+            lines.append(f"{name:<18}{figures.metrics[name]:>9.3f}{figures.baseline_metrics[name]:>10.3f}{cv:>25}")
+        if oracle := figures.oracle:
             lines.append(
-                f"\noracle ROC AUC {self.oracle['oracle_auc']:.3f} on {self.oracle['match_rate']:.1%} of the validation rows; "
-                f"model {self.oracle['model_auc_matched']:.3f}, model / oracle {self.oracle['auc_ratio']:.3f}"
+                f"\noracle ROC AUC {oracle['oracle_auc']:.3f} on {oracle['match_rate']:.1%} of the validation rows; "
+                f"model {oracle['model_auc_matched']:.3f}, model / oracle {oracle['auc_ratio']:.3f}"
             )
-            if self.baseline_oracle:
-                lines[-1] += (f"; baseline {self.baseline_oracle['model_auc_matched']:.3f}, "
-                              f"baseline / oracle {self.baseline_oracle['auc_ratio']:.3f}")
-        lines.append(f"\n{self.trees} trees fitted in {self.fit_seconds:.1f}s")
+            if baseline_oracle := figures.baseline_oracle:
+                lines[-1] += (f"; baseline {baseline_oracle['model_auc_matched']:.3f}, "
+                              f"baseline / oracle {baseline_oracle['auc_ratio']:.3f}")
+        lines.append(f"\n{figures.model.best_iteration_} trees fitted in {figures.fit_seconds:.1f}s")
         lines.append(f"model run {self.run_id}, baseline run {self.baseline_run_id} (experiment {self.experiment_id})")
         if self.registered_version:
             lines.append(f"registered {self.model_name} version {self.registered_version} as @{CHALLENGER}")
@@ -116,17 +110,10 @@ def train(
         run_id=run.info.run_id,
         baseline_run_id=baseline_run.info.run_id,
         split=data.split.describe(),
-        metrics=result.metrics,
-        baseline_metrics=result.baseline_metrics,
-        cv=result.cv,
-        baseline_cv=result.baseline_cv,
-        oracle=result.oracle,
-        fit_seconds=result.fit_seconds,
-        trees=result.model.best_iteration_,
+        evaluation=result,
         model_name=model_name,
         registered_version=version,
         quality_failures=failures,
-        baseline_oracle=result.baseline_oracle,
     )
 
 

@@ -46,13 +46,14 @@ def train(
 
     settings = Settings()
     mlflow = _tracking(settings)
+    model_params = {}  # only what was asked for; the model's defaults stand for the rest
+    if class_weight:
+        model_params["class_weight"] = class_weight
+    if max_train_rows is not None:
+        model_params["max_train_rows"] = max_train_rows or None
     options = TrainingOptions(
         label=label, id_column=id, time_column=time, exclude=tuple(exclude or ()), seed=seed,
-        tune_trials=tune, cv_folds=cv_folds, min_auc=min_auc,
-        model_params={
-            **({"class_weight": class_weight} if class_weight else {}),
-            **({"max_train_rows": max_train_rows or None} if max_train_rows is not None else {}),
-        },
+        tune_trials=tune, cv_folds=cv_folds, min_auc=min_auc, model_params=model_params,
     )
     with clean_errors():
         result = train_model(

@@ -109,7 +109,7 @@ def test_champion_and_challenger_are_scored_on_the_challenger_runs_validation_ro
     assert len(head.rows) == len(head.y) == int(mlflow.get_run(store["second"].run_id)
                                                   .data.params["rows_validation"])
     # The challenger's figures on its own validation rows are the ones training logged.
-    logged = store["second"].metrics
+    logged = store["second"].evaluation.metrics
     assert head.metrics().loc["challenger v2", "roc_auc"] == pytest.approx(logged["roc_auc"])
     assert head.metrics().loc["champion v1", "roc_auc"] == pytest.approx(
         classification_metrics(head.y, head.scores["champion v1"])["roc_auc"]
