@@ -136,8 +136,10 @@ def plan_features(
     )
     calendar = Calendar(tuple(dates), options.windows)
     on_progress(f"compacting events for {len(dates)} observation dates")
-    by_segment = _cached(events_by_segment(tables["events"], calendar))
-    users = _cached(user_activity(tables["events"], calendar))
+    events = tables["events"]
+    events = events.filter(events.timestamp < calendar.moments[-1])  # no feature sees later events
+    by_segment = _cached(events_by_segment(events, calendar))
+    users = _cached(user_activity(events, calendar))
     type_counts = event_type_counts(by_segment, calendar)
     event_types = [name for name, _ in type_counts]
     subscriptions = tables["subscriptions"]

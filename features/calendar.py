@@ -52,7 +52,9 @@ class Calendar:
 
     @property
     def words(self) -> int:
-        return -(-len(self.points) // BITS_PER_WORD)
+        """64-bit words for a bit set of the segments a span can hold: all but the first (before every
+        edge) and the last (from the last date on), bit ``segment - 1``."""
+        return -(-(len(self.points) - 2) // BITS_PER_WORD)
 
     def index(self, moment: datetime) -> int:
         return self.points.index(moment)
@@ -73,12 +75,18 @@ class Calendar:
         window, lag = self.spans[span]
         return bool(in_window(self.points[segment], as_of, window, lag_days=lag))
 
-    def segment_dates(self) -> ir.Table:
-        """(segment, as_of, now, <span>...): every segment before each date, ``now`` being the date's own index."""
+    def segment_dates(self, *, in_spans_only: bool = False) -> ir.Table:
+        """(segment, as_of, now, <span>...): every segment before each date, ``now`` being the date's own index.
+
+        ``in_spans_only`` keeps the segments inside some span of the date: all a sum over spans
+        needs, while the latest time before a date needs every segment before it.
+        """
         rows = {"segment": [], "as_of": [], "now": [], **{span: [] for span in self.spans}}
         for moment in self.moments:
             now = self.index(moment)
             for segment in range(now):
+                if in_spans_only and not any(self.in_span(segment, moment, span) for span in self.spans):
+                    continue
                 rows["segment"].append(segment)
                 rows["as_of"].append(moment)
                 rows["now"].append(now)
@@ -102,12 +110,12 @@ class Calendar:
         one = ibis.literal(1, type="int64")
         bits = {}
         for word in range(self.words):
-            low = word * BITS_PER_WORD
+            low = 1 + word * BITS_PER_WORD
             inside = (segment >= low) & (segment < low + BITS_PER_WORD)
             bits[f"bits_{word}"] = ibis.ifelse(inside, one << (segment.cast("int64") - low), 0)
         return bits
 
     def _mask(self, moment: datetime, span: str, word: int) -> int:
-        low = word * BITS_PER_WORD
+        low = 1 + word * BITS_PER_WORD
         segments = range(low, min(low + BITS_PER_WORD, self.index(moment)))
         return sum(1 << (segment - low) for segment in segments if self.in_span(segment, moment, span))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from features.calendar import Calendar
-from features.windows import days_between, feature_name, in_window, on_spine, ratio
+from features.windows import days_between, feature_name, in_window, on_spine, ratio, sum_if
 
 FAMILY = "engagement"
 
@@ -29,7 +29,7 @@ def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) ->
 
     An email sent in a window counts as opened if it was opened before ``as_of``, even after the window.
     """
-    dates = calendar.segment_dates()
+    dates = calendar.segment_dates(in_spans_only=True)
     t = by_segment.join(dates, by_segment.sent == dates.segment)
     opened = (t.opened < t.now).fill_null(False)
     clicked = (t.clicked < t.now).fill_null(False)
@@ -37,9 +37,9 @@ def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) ->
     for span in calendar.spans:
         sent_in = t[span] == 1
         raw |= {
-            f"sent_{span}": t.emails.sum(where=sent_in),
-            f"opened_{span}": t.emails.sum(where=sent_in & opened),
-            f"clicked_{span}": t.emails.sum(where=sent_in & clicked),
+            f"sent_{span}": sum_if(t.emails, sent_in),
+            f"opened_{span}": sum_if(t.emails, sent_in & opened),
+            f"clicked_{span}": sum_if(t.emails, sent_in & clicked),
         }
     r = on_spine(spine, t.group_by(["account_id", "as_of"]).aggregate(**raw))
     zero = lambda column: r[column].fill_null(0)  # noqa: E731

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from features.calendar import Calendar
 from features.mapping import EventMapping
-from features.windows import days_between, feature_name, on_spine, ratio, shift, slug, trend
+from features.windows import days_between, feature_name, on_spine, ratio, shift, slug, sum_if, trend
 
 KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
 
@@ -35,11 +35,8 @@ def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
 
 def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
     """(account_id, user_id, first_seen, bits_0, bits_1, ...): when each user was seen, as a set of segments."""
-    segment = calendar.segment(events.timestamp)
-    bits = calendar.activity_bits(segment)
-    return events.group_by(["account_id", "user_id"]).aggregate(
-        first_seen=events.timestamp.min(), **{name: bit_or(bit) for name, bit in bits.items()}
-    )
+    segmented = events.mutate(segment=calendar.segment(events.timestamp))
+    return _activity(segmented, "user_id", segmented.segment, calendar, first_seen=segmented.timestamp.min())
 
 
 @ibis.udf.agg.builtin(name="bit_or")
@@ -83,28 +80,34 @@ def usage_features(
 ) -> ir.Table:
     """The event-log features for every spine row, plus ``active_users_{w}`` and ``users_ever`` for ratios.
 
-    A window reaching back before ``history_start`` (the log's first event) is not observed in
-    full, so its counts are null rather than too low; a trend needs the window before it too.
+    Event types are summed into their columns (kinds, generic types) per account and segment
+    first, so spreading segments over observation dates handles one row per account and segment,
+    not one per event type too. Breadth counts the product event types whose segment bits meet a
+    window, as active users count users. A window reaching back before ``history_start`` (the
+    log's first event) is not observed in full, so its counts are null rather than too low; a
+    trend needs the window before it too.
     """
-    counts = _counts_per_date(by_segment, calendar)
-    kinds = {kind: counts.event_type.isin(mapping.types_of(kind, event_types) or [""]) for kind in KINDS}
-    product = counts.event_type.isin(mapping.feature_types(event_types) or [""])
-    raw = {"last_seen": counts.last_seen.max()}
+    columns = {f"kind_{kind}": mapping.types_of(kind, event_types) for kind in KINDS}
+    columns |= {f"type_{name}": raw_types for name, raw_types in generic_types.items()}
+    sums = {}
     for w in calendar.windows:
-        cur, prev = counts[f"cur_{w}"], counts[f"prev_{w}"]
-        raw |= {
-            f"events_{w}": cur.sum(),
-            f"events_prev_{w}": prev.sum(),
-            f"breadth_{w}": counts.count(where=product & (cur > 0)),
-            **{f"{kind}_{w}": cur.sum(where=kinds[kind]) for kind in KINDS},
-            f"login_prev_{w}": prev.sum(where=kinds["login"]),
-        }
-    for name, raw_types in generic_types.items():
-        is_type = counts.event_type.isin(raw_types)
-        raw[f"type_{name}"] = counts[f"cur_{generic_window}"].sum(where=is_type)
-        raw[f"type_prev_{name}"] = counts[f"prev_{generic_window}"].sum(where=is_type)
-    per_account = counts.group_by(["account_id", "as_of"]).aggregate(**raw)
-    table = on_spine(spine, per_account).join(on_spine(spine, _active_users(users, calendar)), ["account_id", "as_of"])
+        sums |= {f"events_{w}": ("events", f"cur_{w}"), f"events_prev_{w}": ("events", f"prev_{w}")}
+        sums |= {f"{kind}_{w}": (f"kind_{kind}", f"cur_{w}") for kind in KINDS}
+        sums[f"login_prev_{w}"] = ("kind_login", f"prev_{w}")
+    for name in generic_types:  # slugs hold no "__", so these names cannot meet another type's
+        sums[f"type_cur__{name}"] = (f"type_{name}", f"cur_{generic_window}")
+        sums[f"type_prev__{name}"] = (f"type_{name}", f"prev_{generic_window}")
+    per_date = _counts_per_date(_counts_per_segment(by_segment, columns), calendar, sums)
+
+    product = by_segment.filter(by_segment.event_type.isin(mapping.feature_types(event_types) or [""]))
+    product_types = _activity(product, "event_type", product.segment, calendar)
+    cur_spans = [f"cur_{w}" for w in calendar.windows]
+    users_active = _active_members(
+        users, calendar, list(calendar.spans), "active", users_ever=lambda t: t.count(where=t.first_seen < t.as_of)
+    )
+    keys = ["account_id", "as_of"]
+    table = on_spine(spine, per_date).join(on_spine(spine, users_active), keys)
+    table = table.join(on_spine(spine, _active_members(product_types, calendar, cur_spans, "breadth")), keys)
     return _named(table, calendar.windows, generic_types, generic_window, history_start)
 
 
@@ -118,30 +121,47 @@ def usage_ratios(table: ir.Table, windows: tuple[int, ...], seats: str, users_ev
     return columns
 
 
-def _counts_per_date(by_segment: ir.Table, calendar: Calendar) -> ir.Table:
-    """(account_id, event_type, as_of, last_seen, cur_7, prev_7, ...): event counts per span of each date."""
-    dates = calendar.segment_dates()
-    joined = by_segment.join(dates, "segment")
-    return joined.group_by(["account_id", "event_type", "as_of"]).aggregate(
-        last_seen=joined.last_seen.max(),
-        **{span: (joined.events * joined[span]).sum() for span in calendar.spans},
+def _counts_per_segment(by_segment: ir.Table, columns: dict[str, list[str]]) -> ir.Table:
+    """(account_id, segment, last_seen, events, <column>...): events per account and segment, and of each column's types."""
+    t = by_segment
+    return t.group_by(["account_id", "segment"]).aggregate(
+        last_seen=t.last_seen.max(),
+        events=t.events.sum(),
+        **{name: sum_if(t.events, t.event_type.isin(types or [""])) for name, types in columns.items()},
     )
 
 
-def _active_users(users: ir.Table, calendar: Calendar) -> ir.Table:
-    """(account_id, as_of, users_ever, active_<span>...): users seen before each date, and active in each span."""
-    masks = calendar.span_masks()
-    joined = users.cross_join(masks)
+def _counts_per_date(per_segment: ir.Table, calendar: Calendar, sums: dict[str, tuple[str, str]]) -> ir.Table:
+    """(account_id, as_of, last_seen, <name>...): each name the sum of a column over a span of each date."""
+    joined = per_segment.join(calendar.segment_dates(), "segment")
+    return joined.group_by(["account_id", "as_of"]).aggregate(
+        last_seen=joined.last_seen.max(),
+        **{name: sum_if(joined[column], joined[span] == 1) for name, (column, span) in sums.items()},
+    )
 
-    def active(span: str):
+
+def _activity(rows: ir.Table, member: str, segment: ir.IntegerValue, calendar: Calendar, **extra) -> ir.Table:
+    """(account_id, <member>, bits_0, ...): the set of segments each member (a user, an event type) was seen in."""
+    bits = calendar.activity_bits(segment)
+    return rows.group_by(["account_id", member]).aggregate(**extra, **{name: bit_or(bit) for name, bit in bits.items()})
+
+
+def _active_members(members: ir.Table, calendar: Calendar, spans: list[str], prefix: str, **extra) -> ir.Table:
+    """(account_id, as_of, <extra>..., <prefix>_<span>...): members whose segment bits meet each span of each date.
+
+    ``extra`` are further aggregates, each a function of the members joined to the dates.
+    """
+    joined = members.cross_join(calendar.span_masks())
+
+    def meets(span: str):
         hit = ibis.literal(False)
         for word in range(calendar.words):
             hit |= (joined[f"bits_{word}"] & joined[f"{span}_{word}"]) != 0
         return hit
 
     return joined.group_by(["account_id", "as_of"]).aggregate(
-        users_ever=joined.count(where=joined.first_seen < joined.as_of),
-        **{f"active_{span}": joined.count(where=active(span)) for span in calendar.spans},
+        **{name: aggregate(joined) for name, aggregate in extra.items()},
+        **{f"{prefix}_{span}": joined.count(where=meets(span)) for span in spans},
     )
 
 
@@ -164,7 +184,7 @@ def _named(raw: ir.Table, windows, generic_types, generic_window: int, history_s
             feature_name("usage", "events", w): events,
             feature_name("usage", "events_trend", w): trend(events, count(f"events_prev_{w}", 2 * w)),
             feature_name("usage", "events_per_active_user", w): ratio(events.cast("float64"), active),
-            feature_name("usage", "breadth", w): count(f"breadth_{w}", w),
+            feature_name("usage", "breadth", w): count(f"breadth_cur_{w}", w),
             feature_name("usage", "micro_conversions", w): count(f"micro_conversion_{w}", w),
             feature_name("support", "password_resets", w): count(f"password_reset_{w}", w),
             feature_name("support", "kb_views_per_active_user", w): ratio(count(f"kb_view_{w}", w).cast("float64"), active),
@@ -173,11 +193,11 @@ def _named(raw: ir.Table, windows, generic_types, generic_window: int, history_s
     gw = generic_window
     active = count(f"active_cur_{gw}", gw)
     for name in generic_types:
-        current = count(f"type_{name}", gw)
+        current = count(f"type_cur__{name}", gw)
         columns |= {
             feature_name("events", f"{name}__count", gw): current,
             feature_name("events", f"{name}__per_active_user", gw): ratio(current.cast("float64"), active),
-            feature_name("events", f"{name}__trend", gw): trend(current, count(f"type_prev_{name}", 2 * gw)),
+            feature_name("events", f"{name}__trend", gw): trend(current, count(f"type_prev__{name}", 2 * gw)),
         }
     kept = {f"active_users_{w}": count(f"active_cur_{w}", w) for w in windows}
     return raw.select("account_id", "as_of", users_ever=raw.users_ever.fill_null(0), **kept, **columns)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+import ibis
 import ibis.expr.types as ir
 
 FREQUENCIES = ("monthly", "weekly")
@@ -53,6 +54,15 @@ def slug(text: str) -> str:
 def trend(current, previous):
     """``(current + 1) / (previous + 1)``: 1 is flat, 2 doubled, 0.5 halved; defined when the past is empty."""
     return (current + 1) / (previous + 1)
+
+
+def sum_if(value, condition):
+    """``value`` summed over the rows meeting ``condition`` (zero when rows exist and none do).
+
+    A sum of a conditional rather than a filtered aggregate (``sum(where=...)``): with dozens of
+    them in one query, DuckDB runs filtered aggregates several times slower.
+    """
+    return ibis.ifelse(condition, value, 0).sum()
 
 
 def ratio(numerator, denominator):

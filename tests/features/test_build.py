@@ -157,6 +157,24 @@ def test_unfamiliar_event_types_get_generic_features(table):
     assert stay["usage__breadth__30d"] == 2  # report_created and the widget; logins are not product features
 
 
+def test_an_event_type_named_like_another_types_previous_window_keeps_its_own_counts():
+    tables = contract_tables()
+    extra = pd.DataFrame(
+        {
+            "account_id": ["stay"] * 3,
+            "user_id": ["u1"] * 3,
+            "timestamp": _times(["2025-02-20 10:00", "2025-02-21 10:00", "2025-01-20 10:00"]),
+            "event_type": ["Export", "Prev Export", "Prev Export"],
+        }
+    )
+    tables["events"] = pd.concat([tables["events"], extra], ignore_index=True)
+    frame = build_features(tables, [date(2025, 3, 1)], now=NOW).set_index("account_id")
+    assert frame.loc["stay", "events__export__count__30d"] == 1
+    assert frame.loc["stay", "events__export__trend__30d"] == pytest.approx(2.0)  # (1 + 1) / (0 + 1)
+    assert frame.loc["stay", "events__prev_export__count__30d"] == 1
+    assert frame.loc["stay", "events__prev_export__trend__30d"] == pytest.approx(1.0)  # (1 + 1) / (1 + 1)
+
+
 def test_support_features_see_responses_and_resolutions_only_once_they_happened(table):
     stay = row(table, "stay", date(2025, 3, 1))
     assert stay["support__tickets_opened__7d"] == 1

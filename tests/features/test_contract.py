@@ -149,3 +149,24 @@ def test_segments_agree_with_the_window_rule():
             expected = [bool(in_window(t.to_pydatetime(), moment, window, lag_days=lag)) for t in frame["t"]]
             got = [s < calendar.index(moment) and calendar.in_span(int(s), moment, span) for s in frame["segment"]]
             assert got == expected, (moment, span)
+
+
+def test_activity_bits_meet_a_span_mask_exactly_when_the_segment_is_in_the_span():
+    import ibis
+
+    calendar = Calendar((date(2025, 3, 1), date(2025, 4, 1), date(2025, 4, 15)), (7, 30))
+    segments = list(range(len(calendar.points)))  # the first and last segment are in no span and get no bit
+    table = ibis.memtable(pd.DataFrame({"segment": segments}))
+    bits = table.mutate(**calendar.activity_bits(table.segment.cast("int16"))).to_pandas()
+    masks = calendar.span_masks().to_pandas().set_index("as_of")
+    hits = 0
+    for moment in calendar.moments:
+        for span in calendar.spans:
+            expected = [s < calendar.index(moment) and calendar.in_span(s, moment, span) for s in segments]
+            got = [
+                any(int(row[f"bits_{word}"]) & int(masks.loc[moment, f"{span}_{word}"]) for word in range(calendar.words))
+                for _, row in bits.iterrows()
+            ]
+            assert got == expected, (moment, span)
+            hits += sum(got)
+    assert hits > 0
