@@ -30,7 +30,9 @@ from features.errors import ChurnInputError
 from features.labels import churn_dates, churn_labels, customers, last_labelled_date
 from features.mapping import EventMapping, load_mapping
 from features.support import support_features
-from features.usage import event_type_counts, events_by_segment, generic_event_types, usage_features, usage_ratios, user_activity
+from features.usage import (
+    counts_per_segment, event_type_counts, events_by_segment, generic_event_types, usage_features, usage_ratios, user_activity,
+)
 from features.windows import observation_dates
 
 KEYS = ("account_id", "as_of")
@@ -142,6 +144,10 @@ def plan_features(
     users = _cached(user_activity(events, calendar))
     type_counts = event_type_counts(by_segment, calendar)
     event_types = [name for name, _ in type_counts]
+    generic_types = generic_event_types(type_counts, options.max_event_types)
+    per_segment = _cached(
+        counts_per_segment(by_segment, mapping=options.mapping, event_types=event_types, generic_types=generic_types)
+    )
     subscriptions = tables["subscriptions"]
     churns = _cached(churn_dates(subscriptions, options.grace_days))
     spine = _cached(customers(subscriptions, dates_table))
@@ -156,9 +162,8 @@ def plan_features(
             change_days=max(options.windows), grace_days=options.grace_days,
         ),
         usage_features(
-            spine, by_segment, users, calendar,
-            mapping=options.mapping, event_types=event_types,
-            generic_types=generic_event_types(type_counts, options.max_event_types),
+            spine, by_segment, per_segment, users, calendar,
+            mapping=options.mapping, event_types=event_types, generic_types=generic_types,
             generic_window=options.generic_window, history_start=prepared.first_times["events"],
         ),
     ]

@@ -75,17 +75,18 @@ class Calendar:
         window, lag = self.spans[span]
         return bool(in_window(self.points[segment], as_of, window, lag_days=lag))
 
-    def segment_dates(self, *, in_spans_only: bool = False) -> ir.Table:
+    def segment_dates(self, within: list[str] | None = None) -> ir.Table:
         """(segment, as_of, now, <span>...): every segment before each date, ``now`` being the date's own index.
 
-        ``in_spans_only`` keeps the segments inside some span of the date: all a sum over spans
-        needs, while the latest time before a date needs every segment before it.
+        ``within`` keeps only the segments inside one of those spans of the date: all a sum over
+        them needs (the latest time before a date needs every segment before it). Fewer pairs make
+        the join that spreads a compacted log over the dates smaller.
         """
         rows = {"segment": [], "as_of": [], "now": [], **{span: [] for span in self.spans}}
         for moment in self.moments:
             now = self.index(moment)
             for segment in range(now):
-                if in_spans_only and not any(self.in_span(segment, moment, span) for span in self.spans):
+                if within is not None and not any(self.in_span(segment, moment, span) for span in within):
                     continue
                 rows["segment"].append(segment)
                 rows["as_of"].append(moment)

@@ -29,7 +29,7 @@ def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) ->
 
     An email sent in a window counts as opened if it was opened before ``as_of``, even after the window.
     """
-    dates = calendar.segment_dates(in_spans_only=True)
+    dates = calendar.segment_dates(within=list(calendar.spans))
     t = by_segment.join(dates, by_segment.sent == dates.segment)
     opened = (t.opened < t.now).fill_null(False)
     clicked = (t.clicked < t.now).fill_null(False)

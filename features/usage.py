@@ -66,9 +66,25 @@ def generic_event_types(counts: list[tuple[str, int]], max_event_types: int) -> 
     return groups
 
 
+def counts_per_segment(
+    by_segment: ir.Table, *, mapping: EventMapping, event_types: list[str], generic_types: dict[str, list[str]]
+) -> ir.Table:
+    """(account_id, segment, last_seen, events, kind_<kind>..., type_<slug>...): events per account and segment,
+    in all and of each kind and generic type; what the windowed counts are summed from."""
+    columns = {f"kind_{kind}": mapping.types_of(kind, event_types) for kind in KINDS}
+    columns |= {f"type_{name}": raw_types for name, raw_types in generic_types.items()}
+    t = by_segment
+    return t.group_by(["account_id", "segment"]).aggregate(
+        last_seen=t.last_seen.max(),
+        events=t.events.sum(),
+        **{name: sum_if(t.events, t.event_type.isin(types or [""])) for name, types in columns.items()},
+    )
+
+
 def usage_features(
     spine: ir.Table,
     by_segment: ir.Table,
+    per_segment: ir.Table,
     users: ir.Table,
     calendar: Calendar,
     *,
@@ -80,34 +96,32 @@ def usage_features(
 ) -> ir.Table:
     """The event-log features for every spine row, plus ``active_users_{w}`` and ``users_ever`` for ratios.
 
-    Event types are summed into their columns (kinds, generic types) per account and segment
-    first, so spreading segments over observation dates handles one row per account and segment,
-    not one per event type too. Breadth counts the product event types whose segment bits meet a
-    window, as active users count users. A window reaching back before ``history_start`` (the
-    log's first event) is not observed in full, so its counts are null rather than too low; a
-    trend needs the window before it too.
+    Counts are summed from ``per_segment`` (``counts_per_segment``: one row per account and
+    segment, not per event type too), each window joined to the dates through its own segments
+    only. Breadth counts the product event types whose segment bits meet a window, as active
+    users count users. A window reaching back before ``history_start`` (the log's first event)
+    is not observed in full, so its counts are null rather than too low; a trend needs the
+    window before it too.
     """
-    columns = {f"kind_{kind}": mapping.types_of(kind, event_types) for kind in KINDS}
-    columns |= {f"type_{name}": raw_types for name, raw_types in generic_types.items()}
-    sums = {}
+    sums = {w: {} for w in calendar.windows}  # per window, as each is spread over its own segments alone
     for w in calendar.windows:
-        sums |= {f"events_{w}": ("events", f"cur_{w}"), f"events_prev_{w}": ("events", f"prev_{w}")}
-        sums |= {f"{kind}_{w}": (f"kind_{kind}", f"cur_{w}") for kind in KINDS}
-        sums[f"login_prev_{w}"] = ("kind_login", f"prev_{w}")
+        sums[w] |= {f"events_{w}": ("events", f"cur_{w}"), f"events_prev_{w}": ("events", f"prev_{w}")}
+        sums[w] |= {f"{kind}_{w}": (f"kind_{kind}", f"cur_{w}") for kind in KINDS}
+        sums[w][f"login_prev_{w}"] = ("kind_login", f"prev_{w}")
     for name in generic_types:  # slugs hold no "__", so these names cannot meet another type's
-        sums[f"type_cur__{name}"] = (f"type_{name}", f"cur_{generic_window}")
-        sums[f"type_prev__{name}"] = (f"type_{name}", f"prev_{generic_window}")
-    per_date = _counts_per_date(_counts_per_segment(by_segment, columns), calendar, sums)
+        sums[generic_window][f"type_cur__{name}"] = (f"type_{name}", f"cur_{generic_window}")
+        sums[generic_window][f"type_prev__{name}"] = (f"type_{name}", f"prev_{generic_window}")
+    parts = [_counts_per_date(per_segment, calendar, {}, last_seen=True)]
+    parts += [_counts_per_date(per_segment, calendar, sums[w], within=[f"cur_{w}", f"prev_{w}"]) for w in calendar.windows]
 
+    users_ever = lambda t: t.count(where=t.first_seen < t.as_of)  # noqa: E731
+    parts.append(_active_members(users, calendar, list(calendar.spans), "active", users_ever=users_ever))
     product = by_segment.filter(by_segment.event_type.isin(mapping.feature_types(event_types) or [""]))
     product_types = _activity(product, "event_type", product.segment, calendar)
-    cur_spans = [f"cur_{w}" for w in calendar.windows]
-    users_active = _active_members(
-        users, calendar, list(calendar.spans), "active", users_ever=lambda t: t.count(where=t.first_seen < t.as_of)
-    )
-    keys = ["account_id", "as_of"]
-    table = on_spine(spine, per_date).join(on_spine(spine, users_active), keys)
-    table = table.join(on_spine(spine, _active_members(product_types, calendar, cur_spans, "breadth")), keys)
+    parts.append(_active_members(product_types, calendar, [f"cur_{w}" for w in calendar.windows], "breadth"))
+    table = on_spine(spine, parts[0])
+    for part in parts[1:]:
+        table = table.join(on_spine(spine, part), ["account_id", "as_of"])
     return _named(table, calendar.windows, generic_types, generic_window, history_start)
 
 
@@ -121,21 +135,21 @@ def usage_ratios(table: ir.Table, windows: tuple[int, ...], seats: str, users_ev
     return columns
 
 
-def _counts_per_segment(by_segment: ir.Table, columns: dict[str, list[str]]) -> ir.Table:
-    """(account_id, segment, last_seen, events, <column>...): events per account and segment, and of each column's types."""
-    t = by_segment
-    return t.group_by(["account_id", "segment"]).aggregate(
-        last_seen=t.last_seen.max(),
-        events=t.events.sum(),
-        **{name: sum_if(t.events, t.event_type.isin(types or [""])) for name, types in columns.items()},
-    )
+def _counts_per_date(
+    per_segment: ir.Table,
+    calendar: Calendar,
+    sums: dict[str, tuple[str, str]],
+    *,
+    last_seen: bool = False,
+    within: list[str] | None = None,
+) -> ir.Table:
+    """(account_id, as_of, [last_seen], <name>...): each name the sum of a column over a span of each date.
 
-
-def _counts_per_date(per_segment: ir.Table, calendar: Calendar, sums: dict[str, tuple[str, str]]) -> ir.Table:
-    """(account_id, as_of, last_seen, <name>...): each name the sum of a column over a span of each date."""
-    joined = per_segment.join(calendar.segment_dates(), "segment")
+    ``within`` names every span the sums use, so only segments inside them are joined to the dates.
+    """
+    joined = per_segment.join(calendar.segment_dates(within), "segment")
     return joined.group_by(["account_id", "as_of"]).aggregate(
-        last_seen=joined.last_seen.max(),
+        **({"last_seen": joined.last_seen.max()} if last_seen else {}),
         **{name: sum_if(joined[column], joined[span] == 1) for name, (column, span) in sums.items()},
     )
 
