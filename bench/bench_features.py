@@ -34,7 +34,7 @@ print(con.sql("SELECT sum(n) FROM floor").fetchone()[0], time.perf_counter() - s
 """
 
 BARE_PASSES = """
-import datetime, json, sys, time, duckdb
+import datetime, json, resource, sys, time, duckdb
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
 log = f"read_parquet('{sys.argv[1]}')"
@@ -55,7 +55,7 @@ for _ in range(3):
         con.sql(f"CREATE OR REPLACE TEMP TABLE bare AS {query}")
         best[name] = min(best[name], time.perf_counter() - started)
 print(json.dumps({name: round(seconds, 2) for name, seconds in best.items()}))
-print(0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 BUILD = """

@@ -36,7 +36,7 @@ def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
 def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
     """(account_id, user_id, first_seen, bits_0, bits_1, ...): when each user was seen, as a set of segments."""
     segmented = events.mutate(segment=calendar.segment(events.timestamp))
-    return _activity(segmented, "user_id", segmented.segment, calendar, first_seen=segmented.timestamp.min())
+    return _activity(segmented, "user_id", calendar, first_seen=segmented.timestamp.min())
 
 
 @ibis.udf.agg.builtin(name="bit_or")
@@ -117,7 +117,7 @@ def usage_features(
     users_ever = lambda t: t.count(where=t.first_seen < t.as_of)  # noqa: E731
     parts.append(_active_members(users, calendar, list(calendar.spans), "active", users_ever=users_ever))
     product = by_segment.filter(by_segment.event_type.isin(mapping.feature_types(event_types) or [""]))
-    product_types = _activity(product, "event_type", product.segment, calendar)
+    product_types = _activity(product, "event_type", calendar)
     parts.append(_active_members(product_types, calendar, [f"cur_{w}" for w in calendar.windows], "breadth"))
     table = on_spine(spine, parts[0])
     for part in parts[1:]:
@@ -154,9 +154,10 @@ def _counts_per_date(
     )
 
 
-def _activity(rows: ir.Table, member: str, segment: ir.IntegerValue, calendar: Calendar, **extra) -> ir.Table:
-    """(account_id, <member>, bits_0, ...): the set of segments each member (a user, an event type) was seen in."""
-    bits = calendar.activity_bits(segment)
+def _activity(rows: ir.Table, member: str, calendar: Calendar, **extra) -> ir.Table:
+    """(account_id, <member>, bits_0, ...): the set of segments each member (a user, an event type) was seen in,
+    from rows with a ``segment`` column."""
+    bits = calendar.activity_bits(rows.segment)
     return rows.group_by(["account_id", member]).aggregate(**extra, **{name: bit_or(bit) for name, bit in bits.items()})
 
 
