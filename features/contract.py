@@ -203,7 +203,7 @@ def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cuto
         known = per_account.account_id.isin(accounts.account_id)
         profile = _collect(per_account.aggregate(
             unknown=per_account.current.sum(where=~known).fill_null(0),
-            **{key: _reduce(per_account[key], how) for key, (_, how) in metrics.items()},
+            **{key: _reduce(per_account[key], how, known) for key, (_, how) in metrics.items()},
         ))
     if spec.unique:
         profile |= _collect(table.aggregate(duplicates=table.count() - table[spec.unique].nunique()))
@@ -212,10 +212,13 @@ def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cuto
     return profile
 
 
-def _reduce(column: ir.Column, how: str) -> ir.Scalar:
-    """One table-wide figure from per-account ones; a sum over no rows is zero."""
-    figure = getattr(column, how)()
-    return figure.fill_null(0) if how == "sum" else figure
+def _reduce(column: ir.Column, how: str, known: ir.BooleanColumn) -> ir.Scalar:
+    """One table-wide figure from per-account ones: problems are counted (a sum over none is zero) and
+    exemplified in every row, while first and last times come from known accounts only, whose rows alone
+    are used."""
+    if how == "sum":
+        return column.sum().fill_null(0)
+    return getattr(column, how)(where=known if how in ("min", "max") else None)
 
 
 def _collect(aggregate: ir.Table) -> dict:

@@ -110,6 +110,19 @@ def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
     assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
 
 
+def test_unknown_accounts_do_not_stretch_the_observed_period():
+    """A stray row outside the real history must not make unobserved windows count as zero, or unlabelled
+    dates labelled: the log's first time and the data's last come from known accounts only."""
+    tables = contract_tables()
+    stray = pd.DataFrame({"account_id": ["ghost"] * 2, "user_id": ["g"] * 2, "event_type": ["login"] * 2,
+                          "timestamp": pd.to_datetime(["2019-01-01", "2026-05-01"])})
+    with_stray = {**tables, "events": pd.concat([tables["events"], stray], ignore_index=True)}
+    dates = [date(2024, 7, 1), *DATES, date(2025, 12, 1)]  # the log runs from 2024-06-01 to 2025-12-31
+    clean, stretched = build_features(tables, dates, now=NOW), build_features(with_stray, dates, now=NOW)
+    assert clean["usage__logins__90d"].isna().any() and clean["churned"].isna().any()  # the test can fail
+    pd.testing.assert_frame_equal(stretched, clean)
+
+
 def test_optional_tables_may_be_missing_and_their_families_are_absent():
     tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
     frame = build_features(tables, DATES, now=NOW)
