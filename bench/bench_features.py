@@ -42,6 +42,8 @@ now = f"TIMESTAMP '{datetime.datetime.now():%Y-%m-%d %H:%M:%S}'"
 bucket = "(epoch(timestamp) // 518400)::BIGINT"  # 6-day buckets: about as many as a build's segments
 queries = {
     "floor": f"SELECT account_id, event_type, count(*) FROM {log} GROUP BY ALL",
+    # the floor reading the two further columns every build needs (the floor's two are tiny, dictionary-encoded)
+    "floor_all_columns": f"SELECT account_id, event_type, count(*), max(timestamp), max(user_id) FROM {log} GROUP BY ALL",
     "segment_counts": f"SELECT account_id, event_type, {bucket} AS b, count(*), max(timestamp) FROM {log} GROUP BY ALL",
     "user_activity": f"SELECT account_id, user_id, min(timestamp), bit_or(1::BIGINT << ({bucket} % 62)) FROM {log} GROUP BY ALL",
     "profile": f"SELECT count(*), count(*) FILTER (account_id IS NULL OR timestamp IS NULL OR event_type IS NULL), "
