@@ -214,7 +214,7 @@ class ChurnModel:
                 continue
             column = X[name]
             if name in self.categories_:
-                codes = pd.Categorical(column.astype("string"), categories=self.categories_[name]).codes
+                codes = pd.Index(self.categories_[name]).get_indexer(column.astype("string"))  # -1: unseen or empty
                 matrix[:, j] = np.where(codes >= 0, codes, np.nan)
             else:
                 try:
