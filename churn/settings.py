@@ -41,5 +41,10 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list, description="Keys accepted for scoring; open when empty.")
     admin_key: str | None = Field(None, description="Key for /v1/admin endpoints; admin is closed when unset and api_keys are set.")
     max_batch: int = Field(10_000, description="Largest batch POST /v1/scores accepts (413 above).")
+    max_body_mb: float = Field(
+        100.0, gt=0,
+        description="Largest request body in MB (413 above), refused as it arrives rather than after it is read; "
+        "a 10,000-account batch of 150 features is about 35 MB.",
+    )
     poll_seconds: float = Field(0.0, description="Poll the model alias this often and reload on change; 0 turns polling off.")
     top_drivers: int = Field(5, ge=1, le=20, description="Drivers per score: the features pushing that account's risk up most.")

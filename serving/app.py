@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.serving = state
+    app.state.max_body_bytes = round(settings.max_body_mb * 1_000_000)  # read by serving.jsonio
     install_error_handlers(app)
     for router in (scores.router, accounts.router, model.router, admin.router, health.router, metrics.router):
         app.include_router(router)

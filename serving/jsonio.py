@@ -8,6 +8,7 @@ the same documents (``NaN`` and ``Infinity`` literals parse, and are then refuse
 A valid body is parsed and validated against the route's body model in one pass
 (``model_validate_json``); FastAPI then receives the finished model and does not validate it
 again. An invalid one is handed to FastAPI as plain JSON, so its errors keep FastAPI's shape.
+A body past the app's byte limit is refused before it is parsed, or even read whole.
 """
 
 from __future__ import annotations
@@ -20,10 +21,28 @@ import pydantic_core
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 
 
 class _FastJSONRequest(Request):
     body_model: type[BaseModel] | None = None
+
+    async def body(self) -> bytes:
+        """The body, refused with 413 once it is known to pass the app's ``max_body_bytes``: at once from a
+        declared length, else as the bytes arrive, so an oversized request is never held in memory."""
+        if not hasattr(self, "_body"):
+            limit = getattr(self.app.state, "max_body_bytes", None)
+            declared = self.headers.get("content-length", "")
+            if limit is not None and declared.isdigit() and int(declared) > limit:
+                raise _too_large(limit)
+            chunks, size = [], 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -40,6 +59,11 @@ class _FastJSONRequest(Request):
                 # FastAPI turns JSONDecodeError (only) into a 422 naming the body.
                 raise json.JSONDecodeError(str(exc), body.decode("utf-8", "replace"), _position(str(exc))) from None
         return self._json
+
+
+def _too_large(limit: int) -> HTTPException:
+    # An HTTPException, as FastAPI passes those on from a body read (any other error becomes a 400).
+    return HTTPException(413, f"body: larger than this server's limit of {limit / 1_000_000:g} MB per request")
 
 
 class FastJSONRoute(APIRoute):

@@ -14,7 +14,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "A valid key without the right for this endpoint.",
         404: "Not found.",
         409: "The reload failed; the previous model keeps serving.",
-        413: "More accounts than the server's max_batch.",
+        413: "More accounts than the server's max_batch, or a body larger than its max_body_mb.",
         422: "Invalid input; every field at fault is named.",
         503: "No model is loaded yet.",
     }

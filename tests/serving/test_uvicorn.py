@@ -25,6 +25,7 @@ def servers(store, tmp_path_factory) -> dict[str, str]:
         "MLFLOW_TRACKING_URI": store.tracking_uri,
         "CHURN_FEATURES": str(store.features_path),
         "CHURN_API_KEYS": '["k"]',
+        "CHURN_MAX_BODY_MB": "1",
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
         "PATH": f"{BIN}:/usr/bin:/bin",
     }
@@ -52,6 +53,18 @@ def test_uvicorn_factory_serves_scores(servers, latest):
     assert [s["account_id"] for s in response.json()["scores"]] == latest["account_id"].head(2).tolist()
     assert account.json()["score"]["churn_probability"] == response.json()["scores"][0]["churn_probability"]
     assert unauthorised.status_code == 401
+
+
+@pytest.mark.slow
+def test_an_oversized_streamed_body_is_refused_and_the_server_goes_on(servers, latest):
+    chunk = b" " * 65_536  # whitespace: valid JSON padding, so only the size can refuse it
+    body = iter([b'{"accounts": ', *[chunk] * 32, b"[]}"])  # 2 MB, sent without a Content-Length
+    with httpx.Client(base_url=servers["factory"], headers={"Authorization": "Bearer k"}) as client:
+        refused = client.post("/v1/scores", content=body, headers={"content-type": "application/json"})
+        after = client.post("/v1/scores", json=payload(latest.head(1)))
+    assert refused.status_code == 413
+    assert refused.json()["detail"] == "body: larger than this server's limit of 1 MB per request"
+    assert after.status_code == 200
 
 
 @pytest.mark.slow

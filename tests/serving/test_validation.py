@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from tests.serving.conftest import payload
 
 NUMERIC = "usage__signal_03__30d"
 
@@ -59,6 +63,28 @@ def test_a_batch_above_the_limit_is_413(client):
     response = _post(client, [{"account_id": str(i), "features": {}} for i in range(51)])
     assert response.status_code == 413
     assert "limit of 50" in response.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def small_body_client(store):
+    """A server taking bodies up to 20 kB: 50 accounts of a few features fit, 50 of every feature do not."""
+    with TestClient(create_app(store.settings(max_body_mb=0.02))) as test_client:
+        yield test_client
+
+
+def test_a_body_above_the_byte_limit_is_413_before_it_is_read(small_body_client, latest):
+    full = json.dumps(payload(latest.head(50))).encode()
+    assert len(full) > 20_000
+    declared = small_body_client.post("/v1/scores", content=full, headers={"content-type": "application/json"})
+    streamed = small_body_client.post(  # no Content-Length: the bytes are counted as they arrive
+        "/v1/scores", content=iter([full[i : i + 4096] for i in range(0, len(full), 4096)]),
+        headers={"content-type": "application/json"},
+    )
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json() == {"detail": "body: larger than this server's limit of 0.02 MB per request", "errors": []}
+    small = _post(small_body_client, [{"account_id": str(i), "features": {NUMERIC: 1.0}} for i in range(50)])
+    assert small.status_code == 200
 
 
 def test_a_batch_at_the_limit_is_scored(client):
