@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from features.errors import ChurnInputError
@@ -92,10 +93,17 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
         if parquet.is_file():
             tables[name] = con.read_parquet(parquet)
         elif csv.is_file():
-            tables[name] = con.read_csv(csv, all_varchar=True)
+            tables[name] = _read_csv_as_text(con, csv)
         elif spec.required:
             raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
     return tables
+
+
+def _read_csv_as_text(con, path: Path) -> ir.Table:
+    """Every CSV column as text, on either engine, so the contract's own parsing types it and reports what fails."""
+    if con.name == "pyspark":
+        return con.read_csv(path, inferSchema=False)
+    return con.read_csv(path, all_varchar=True)
 
 
 def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datetime | None = None) -> Prepared:
@@ -150,11 +158,16 @@ def _typed(name: str, table: ir.Table) -> ir.Table:
 
 def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
     dtype = value.type()
+    if kind == ID and dtype.is_floating():  # whole-number ids written as floats (a column with gaps, from pandas)
+        whole = (value == value.floor()) & (value.abs() < 2**53)
+        return ibis.ifelse(whole, value.cast("int64").cast("string"), value.cast("string"))
     if kind in (ID, TEXT):
         return value.cast("string")
     if dtype.is_string():
         text = value.strip().nullif("")
-        return text.try_cast("timestamp" if kind == TIME else "float64")
+        if kind == TIME:  # through a zoned timestamp, so "…+02:00" is read as the instant it names, in UTC
+            return text.try_cast(dt.Timestamp(timezone="UTC")).cast("timestamp")
+        return text.try_cast("float64")
     if dtype.is_null():
         return value.cast("timestamp" if kind == TIME else "float64")
     if kind == TIME and (dtype.is_timestamp() or dtype.is_date()):

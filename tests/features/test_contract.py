@@ -123,6 +123,35 @@ def test_unknown_accounts_do_not_stretch_the_observed_period():
     pd.testing.assert_frame_equal(stretched, clean)
 
 
+def test_numeric_ids_match_across_tables_whatever_their_number_type():
+    """Ids 100 (int), 100.0 (a float column, as pandas writes one with gaps) and 100 (nullable int) are one account."""
+    tables = contract_tables()
+    numbers = {account: 100 + i for i, account in enumerate(tables["accounts"]["account_id"])}
+    numbered = {name: frame.assign(account_id=frame["account_id"].map(numbers)) for name, frame in tables.items()}
+    numbered["events"]["account_id"] = numbered["events"]["account_id"].astype("float64")
+    numbered["tickets"]["account_id"] = numbered["tickets"]["account_id"].astype("Int64")
+    expected = build_features(tables, DATES, now=NOW)
+    expected["account_id"] = expected["account_id"].map(lambda account: str(numbers[account]))
+    pd.testing.assert_frame_equal(build_features(numbered, DATES, now=NOW), expected.sort_values(["as_of", "account_id"], ignore_index=True))
+
+
+def test_times_with_a_utc_offset_are_read_as_the_instants_they_name(tmp_path):
+    """The same events as UTC times in Parquet, as zoned times in Parquet and as text with an offset in CSV."""
+    tables = contract_tables()
+    in_utc = write_folder(tmp_path / "utc", tables)
+    berlin = tables["events"]["timestamp"].dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")  # +01:00 and +02:00
+    zoned = write_folder(tmp_path / "zoned", {**tables, "events": tables["events"].assign(timestamp=berlin)})
+    text = tables["events"].assign(timestamp=berlin.map(lambda t: t.isoformat()))
+    offset_csv = write_folder(tmp_path / "csv", {**tables, "events": text}, csv=("events",))
+    assert text["timestamp"].str.endswith("+01:00").any() and text["timestamp"].str.endswith("+02:00").any()
+    built = {}
+    for name, folder in {"utc": in_utc, "zoned": zoned, "csv": offset_csv}.items():
+        build_feature_file(folder, tmp_path / f"{name}.parquet", as_of=DATES, now=NOW)
+        built[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
+    pd.testing.assert_frame_equal(built["zoned"], built["utc"])
+    pd.testing.assert_frame_equal(built["csv"], built["utc"])
+
+
 def test_optional_tables_may_be_missing_and_their_families_are_absent():
     tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
     frame = build_features(tables, DATES, now=NOW)

@@ -39,11 +39,28 @@ def _feature_table(con, data) -> pd.DataFrame:
     return plan.table.to_pandas().sort_values(list(KEYS)).reset_index(drop=True)
 
 
+def _as_another_company_exports_it(data) -> None:
+    """Numeric account ids (whole floats in the events), and tickets as CSV with times as text with a UTC offset."""
+    frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
+    for name, frame in frames.items():
+        frame["account_id"] = frame["account_id"].str[1:].astype("int64")
+    frames["events"]["account_id"] = frames["events"]["account_id"].astype("float64")
+    tickets = frames.pop("tickets")
+    for column in ("opened_at", "first_response_at", "resolved_at"):
+        zoned = tickets[column].dt.tz_localize("UTC").dt.tz_convert("America/Sao_Paulo")
+        tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
+    (data / "tickets.parquet").unlink()
+    tickets.to_csv(data / "tickets.csv", index=False)
+    for name, frame in frames.items():
+        frame.to_parquet(data / f"{name}.parquet", index=False)
+
+
 def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     import ibis
 
     data = tmp_path / "data"
     generate(data, n_accounts=80, months=6, seed=3)
+    _as_another_company_exports_it(data)
     duckdb_con = _duckdb()
     try:
         on_duckdb = _feature_table(duckdb_con, data)
@@ -53,6 +70,8 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
 
     assert list(on_spark.columns) == list(on_duckdb.columns)
     assert len(on_duckdb) > 300 and on_duckdb["churned"].notna().any()
+    assert on_duckdb["account_id"].str.fullmatch(r"\d+").all()
+    assert on_duckdb["usage__logins__30d"].gt(0).any() and on_duckdb["support__tickets_opened__90d"].gt(0).any()
     pd.testing.assert_frame_equal(on_spark[list(KEYS)], on_duckdb[list(KEYS)], check_dtype=False)
     for column in on_duckdb.columns.drop(list(KEYS)):
         mine, theirs = on_duckdb[column], on_spark[column]
