@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.contract import find_table
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -37,7 +38,7 @@ def load_tables(
     *,
     columns: dict[str, list[str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read the contract tables found in ``data_dir`` (``<table>.parquet`` or ``<table>.csv``), times parsed.
+    """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
     to find the observed period without loading the whole event log.
@@ -47,13 +48,16 @@ def load_tables(
         raise ChurnInputError(f"data folder {folder} does not exist")
     tables = {}
     for name in names:
-        found = [folder / f"{name}{suffix}" for suffix in (".parquet", ".csv") if (folder / f"{name}{suffix}").is_file()]
-        if not found:
+        files = find_table(folder, name)
+        if files is None:
             if name in REQUIRED_TABLES:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
-        path, wanted = found[0], (columns or {}).get(name)
-        frame = pd.read_parquet(path, columns=wanted) if path.suffix == ".parquet" else pd.read_csv(path, usecols=wanted)
+        wanted = (columns or {}).get(name)
+        if files.format == "parquet":
+            frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in files.paths], ignore_index=True)
+        else:
+            frame = pd.read_csv(files.paths[0], usecols=wanted)
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()))
     return tables
 
@@ -362,7 +366,7 @@ def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd
         values = frame[column]
         if not pd.api.types.is_datetime64_any_dtype(values):
             try:
-                values = pd.to_datetime(values, format="ISO8601")
+                values = pd.to_datetime(values, format="ISO8601", utc=True)  # "…+02:00" as the instant it names
             except (ValueError, TypeError) as error:
                 raise ChurnInputError(f"not an ISO 8601 date or time ({error})", table=table, column=column) from None
         if isinstance(values.dtype, pd.DatetimeTZDtype):

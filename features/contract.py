@@ -82,20 +82,46 @@ class Prepared:
     observed_until: datetime
 
 
+@dataclass(frozen=True)
+class TableFiles:
+    """Where one table lives: Parquet (one file, or the part files of a folder) or CSV (one file, maybe gzipped)."""
+
+    format: str
+    paths: list[Path]
+
+
+def find_table(folder: Path, name: str) -> TableFiles | None:
+    """``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark and many
+    exporters write), ``<name>.csv`` or ``<name>.csv.gz``, in that order; None when there is none of them."""
+    for candidate in (folder / f"{name}.parquet", folder / name):
+        if candidate.is_file() and candidate.suffix == ".parquet":
+            return TableFiles("parquet", [candidate])
+        if candidate.is_dir():
+            parts = sorted(path for path in candidate.rglob("*.parquet") if not path.name.startswith((".", "_")))
+            if not parts:
+                raise ChurnInputError(f"folder {candidate} holds no .parquet files", table=name)
+            return TableFiles("parquet", parts)
+    for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
+        if csv.is_file():
+            return TableFiles("csv", [csv])
+    return None
+
+
 def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
-    """Open ``<table>.parquet`` or ``<table>.csv`` for every contract table present (Parquet wins)."""
+    """Open every contract table present in ``data_dir`` (see ``find_table``) on an Ibis connection."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
     tables = {}
     for name, spec in CONTRACT.items():
-        parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-        if parquet.is_file():
-            tables[name] = con.read_parquet(parquet)
-        elif csv.is_file():
-            tables[name] = _read_csv_as_text(con, csv)
-        elif spec.required:
-            raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
+        files = find_table(folder, name)
+        if files is None:
+            if spec.required:
+                raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
+        elif files.format == "parquet":
+            tables[name] = con.read_parquet(files.paths)
+        else:
+            tables[name] = _read_csv_as_text(con, files.paths[0])
     return tables
 
 

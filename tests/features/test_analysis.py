@@ -201,13 +201,17 @@ def test_first_90_days_takes_the_first_snapshot_and_the_later_outcome():
 def test_load_tables_reads_csv_and_parquet(tmp_path, accounts, subscriptions):
     accounts.to_csv(tmp_path / "accounts.csv", index=False)
     subscriptions.to_parquet(tmp_path / "subscriptions.parquet")
-    pd.DataFrame({"account_id": ["A01"], "user_id": ["u"], "timestamp": ["2025-01-03 10:00"], "event_type": ["login"]}).to_csv(
+    times = ["2025-01-03 10:00", "2025-01-04T01:30:00+02:00", "2025-06-01T09:00:00-04:00"]  # offsets: UTC instants
+    pd.DataFrame({"account_id": "A01", "user_id": "u", "timestamp": times, "event_type": "login"}).to_csv(
         tmp_path / "events.csv", index=False
     )
     tables = analysis.load_tables(tmp_path)
     assert set(tables) == {"accounts", "subscriptions", "events"}
     assert pd.api.types.is_datetime64_any_dtype(tables["accounts"]["created_at"])
-    assert analysis.observed_period(tables) == (pd.Timestamp("2025-01-03"), pd.Timestamp("2025-01-03"))
+    assert tables["events"]["timestamp"].tolist() == [
+        pd.Timestamp("2025-01-03 10:00"), pd.Timestamp("2025-01-03 23:30"), pd.Timestamp("2025-06-01 13:00")
+    ]
+    assert analysis.observed_period(tables) == (pd.Timestamp("2025-01-03"), pd.Timestamp("2025-06-01"))
     (tmp_path / "events.csv").unlink()
     with pytest.raises(ChurnInputError, match="events"):
         analysis.load_tables(tmp_path)

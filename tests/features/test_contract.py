@@ -152,6 +152,29 @@ def test_times_with_a_utc_offset_are_read_as_the_instants_they_name(tmp_path):
     pd.testing.assert_frame_equal(built["csv"], built["utc"])
 
 
+def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
+    """As Spark writes a table (``events.parquet/part-*.parquet`` beside ``_SUCCESS``), or a plain ``events/`` folder."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    for layout in ("events.parquet", "events"):
+        folder = write_folder(tmp_path / layout / "data", {k: v for k, v in tables.items() if k != "events"})
+        parts = folder / layout
+        parts.mkdir()
+        for i, part in enumerate((tables["events"].iloc[:5], tables["events"].iloc[5:9], tables["events"].iloc[9:])):
+            part.to_parquet(parts / f"part-{i:05d}.parquet", index=False)
+        (parts / "_SUCCESS").touch()
+        build_feature_file(folder, tmp_path / f"{layout}.out.parquet", as_of=DATES, now=NOW)
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{layout}.out.parquet"), expected, check_dtype=False)
+    gzipped = write_folder(tmp_path / "gz", {k: v for k, v in tables.items() if k != "surveys"})
+    tables["surveys"].to_csv(gzipped / "surveys.csv.gz", index=False)
+    build_feature_file(gzipped, tmp_path / "gz.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "gz.parquet"), expected, check_dtype=False)
+    write_folder(tmp_path / "empty", {name: tables[name] for name in ("accounts", "subscriptions")})
+    (tmp_path / "empty" / "events.parquet").mkdir()
+    with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet files"):
+        build_feature_file(tmp_path / "empty", tmp_path / "empty.parquet", as_of=DATES, now=NOW)
+
+
 def test_optional_tables_may_be_missing_and_their_families_are_absent():
     tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
     frame = build_features(tables, DATES, now=NOW)
