@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from features.contract import find_table
+from features.contract import contract_renames, find_table
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -53,11 +54,14 @@ def load_tables(
             if name in REQUIRED_TABLES:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
-        wanted = (columns or {}).get(name)
-        if files.format == "parquet":
+        parquet, first = files.format == "parquet", files.paths[0]
+        renames = contract_renames(name, pq.read_schema(first).names if parquet else list(pd.read_csv(first, nrows=0).columns))
+        wanted = [renames.get(column, column) for column in columns[name]] if columns and name in columns else None
+        if parquet:
             frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in files.paths], ignore_index=True)
         else:
-            frame = pd.read_csv(files.paths[0], usecols=wanted)
+            frame = pd.read_csv(first, usecols=wanted)
+        frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()))
     return tables
 

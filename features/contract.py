@@ -7,6 +7,7 @@ usable but must not count (unknown accounts, dated after the cut-off) are remove
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +88,7 @@ class TableFiles:
     """Where one table lives: Parquet (one file, or the part files of a folder) or CSV (one file, maybe gzipped)."""
 
     format: str
+    source: Path  # the file, or the folder of parts
     paths: list[Path]
 
 
@@ -95,15 +97,15 @@ def find_table(folder: Path, name: str) -> TableFiles | None:
     exporters write), ``<name>.csv`` or ``<name>.csv.gz``, in that order; None when there is none of them."""
     for candidate in (folder / f"{name}.parquet", folder / name):
         if candidate.is_file() and candidate.suffix == ".parquet":
-            return TableFiles("parquet", [candidate])
+            return TableFiles("parquet", candidate, [candidate])
         if candidate.is_dir():
             parts = sorted(path for path in candidate.rglob("*.parquet") if not path.name.startswith((".", "_")))
             if not parts:
                 raise ChurnInputError(f"folder {candidate} holds no .parquet files", table=name)
-            return TableFiles("parquet", parts)
+            return TableFiles("parquet", candidate, parts)
     for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
         if csv.is_file():
-            return TableFiles("csv", [csv])
+            return TableFiles("csv", csv, [csv])
     return None
 
 
@@ -119,10 +121,17 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
             if spec.required:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
         elif files.format == "parquet":
-            tables[name] = con.read_parquet(files.paths)
+            tables[name] = _read_parquet(con, files)
         else:
-            tables[name] = _read_csv_as_text(con, files.paths[0])
+            tables[name] = _read_csv_as_text(con, files.source)
     return tables
+
+
+def _read_parquet(con, files: TableFiles) -> ir.Table:
+    """Spark reads a folder of parts itself; DuckDB is handed the part files."""
+    if con.name == "pyspark":
+        return con.read_parquet(str(files.source))
+    return con.read_parquet([str(path) for path in files.paths])
 
 
 def _read_csv_as_text(con, path: Path) -> ir.Table:
@@ -141,7 +150,8 @@ def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datet
     for name, spec in CONTRACT.items():
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
-    typed = {name: _typed(name, table) for name, table in raw.items() if name in CONTRACT}
+    raw = {name: _contract_names(name, table) for name, table in raw.items() if name in CONTRACT}
+    typed = {name: _typed(name, table) for name, table in raw.items()}
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, skipped, first_times, latest = {}, {}, {}, []
     for name, table in typed.items():
@@ -170,12 +180,36 @@ def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Tab
     return table.filter(~ibis.or_(*drop)) if drop else table
 
 
+def contract_renames(name: str, columns: list[str]) -> dict[str, str]:
+    """Contract name → column, for contract columns written in another style (``Account ID``, ``accountId``,
+    ``TIMESTAMP``): a column takes the contract's name when it alone reads the same once case, spaces and
+    punctuation are set aside."""
+    spec = CONTRACT[name]
+    renames = {}
+    for column in {**spec.columns, **spec.optional}:
+        matches = [c for c in columns if _plain(c) == _plain(column)]
+        if column not in columns and len(matches) == 1:
+            renames[column] = matches[0]
+    return renames
+
+
+def _contract_names(name: str, table: ir.Table) -> ir.Table:
+    renames = contract_renames(name, list(table.columns))
+    return table.rename(renames) if renames else table
+
+
+def _plain(column: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", column.lower())
+
+
 def _typed(name: str, table: ir.Table) -> ir.Table:
     """Contract columns in their types; unparseable text becomes null here and is reported by ``_profile``."""
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns]
     if missing:
-        raise ChurnInputError("required column is missing", table=name, column=missing[0])
+        columns = list(table.columns)
+        shown = ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
+        raise ChurnInputError(f"required column is missing; the table has {shown}", table=name, column=missing[0])
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
     if name == "accounts":
         wanted.update({column: TEXT for column in table.columns if column not in wanted})

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from churn.cli import app
+from features import analysis
 from features.build import build_feature_file, build_features
 from features.calendar import Calendar
 from features.errors import ChurnInputError
@@ -173,6 +174,26 @@ def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     (tmp_path / "empty" / "events.parquet").mkdir()
     with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet files"):
         build_feature_file(tmp_path / "empty", tmp_path / "empty.parquet", as_of=DATES, now=NOW)
+
+
+def test_contract_columns_written_in_another_style_are_recognised(tmp_path):
+    tables = contract_tables()
+    styled = {
+        "accounts": tables["accounts"].rename(columns={"account_id": "Account ID", "created_at": "createdAt"}),
+        "events": tables["events"].rename(columns={"account_id": "ACCOUNT_ID", "user_id": "UserId", "timestamp": "Timestamp"}),
+    }
+    expected = build_features(tables, DATES, now=NOW)
+    pd.testing.assert_frame_equal(build_features({**tables, **styled}, DATES, now=NOW), expected)
+    folder = write_folder(tmp_path / "data", {**tables, **styled}, csv=("events",))
+    frames = analysis.load_tables(folder, columns={"events": ["timestamp"]})
+    assert list(frames["events"].columns) == ["timestamp"] and "account_id" in frames["accounts"].columns
+
+
+def test_a_missing_column_is_named_with_the_columns_the_table_has():
+    tables = contract_tables()
+    tables["events"] = tables["events"].rename(columns={"user_id": "member"})
+    with pytest.raises(ChurnInputError, match=r"events\.user_id: required column is missing; the table has 'account_id', 'member'"):
+        build_features(tables, DATES, now=NOW)
 
 
 def test_optional_tables_may_be_missing_and_their_families_are_absent():

@@ -40,7 +40,8 @@ def _feature_table(con, data) -> pd.DataFrame:
 
 
 def _as_another_company_exports_it(data) -> None:
-    """Numeric account ids (whole floats in the events), and tickets as CSV with times as text with a UTC offset."""
+    """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style,
+    and tickets as CSV with times as text with a UTC offset."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -51,6 +52,12 @@ def _as_another_company_exports_it(data) -> None:
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
     tickets.to_csv(data / "tickets.csv", index=False)
+    events = frames.pop("events").rename(columns={"account_id": "AccountId", "event_type": "Event Type"})
+    (data / "events.parquet").unlink()
+    (data / "events").mkdir()
+    half = len(events) // 2
+    for i, part in enumerate((events.iloc[:half], events.iloc[half:])):
+        part.to_parquet(data / "events" / f"part-{i:05d}.parquet", index=False)
     for name, frame in frames.items():
         frame.to_parquet(data / f"{name}.parquet", index=False)
 
