@@ -226,16 +226,33 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
     if dtype.is_string():
         text = value.strip().nullif("")
         if kind == TIME:  # through a zoned timestamp, so "…+02:00" is read as the instant it names, in UTC
-            return text.try_cast(dt.Timestamp(timezone="UTC")).cast("timestamp")
+            return ibis.coalesce(text.try_cast(dt.Timestamp(timezone="UTC")).cast("timestamp"), _from_epoch(text.try_cast("float64")))
         return text.try_cast("float64")
     if dtype.is_null():
         return value.cast("timestamp" if kind == TIME else "float64")
     if kind == TIME and (dtype.is_timestamp() or dtype.is_date()):
         return value.cast("timestamp")
+    if kind == TIME and dtype.is_numeric():
+        return _from_epoch(value)
     if kind == NUMBER and dtype.is_numeric():
         return value.cast("float64")
-    expected = "timestamps or dates" if kind == TIME else "numbers"
+    expected = "timestamps, dates or Unix times" if kind == TIME else "numbers"
     raise ChurnInputError(f"has type {dtype}, expected {expected}", table=table, column=column)
+
+
+def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
+    """A Unix time in seconds, milliseconds, microseconds or nanoseconds, told apart by size (each unit's values
+    for the years 1973 to 5138 fall in their own range); null outside those ranges, so a bare year is not a time.
+
+    Cut to whole seconds, the finest unit every engine converts, and never below a whole second the time was at
+    or after, so no row moves into an earlier window.
+    """
+    size = value.abs()
+    if value.type().is_floating():
+        size = ibis.ifelse(value.isnan(), ibis.null("float64"), size)
+    per_second = ibis.cases((size < 1e8, ibis.null("int64")), (size < 1e11, 1), (size < 1e14, 10**3), (size < 1e17, 10**6), (size < 1e20, 10**9))
+    seconds = value // per_second if value.type().is_integer() else (value / per_second).floor()
+    return seconds.cast("int64").as_timestamp("s").cast("timestamp")
 
 
 def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cutoff: datetime) -> dict:
@@ -250,11 +267,16 @@ def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cuto
     metrics = {"rows": (table.count(), "sum"), "future": (future.sum(), "sum")}
     unparsed = {}
     for column, kind in {**spec.columns, **spec.optional}.items():
-        if kind in (TIME, NUMBER) and column in table.columns and raw[column].type().is_string():
-            text = raw[column].strip().nullif("")
-            bad = text.notnull() & _as(raw[column], kind, name, column).isnull()
-            unparsed[f"unparsed:{column}"] = bad.sum()
-            unparsed[f"unparsed_example:{column}"] = raw[column].arbitrary(where=bad)
+        if kind not in (TIME, NUMBER) or column not in table.columns:
+            continue
+        given = raw[column]
+        if given.type().is_string():
+            given = given.strip().nullif("")
+        elif not (kind == TIME and given.type().is_numeric()):  # Unix times: a number may be out of range
+            continue
+        bad = given.notnull() & _as(raw[column], kind, name, column).isnull()
+        unparsed[f"unparsed:{column}"] = bad.sum()
+        unparsed[f"unparsed_example:{column}"] = raw[column].cast("string").arbitrary(where=bad)
     for column in spec.not_null:
         metrics[f"empty:{column}"] = (table[column].isnull().sum(), "sum")
     for rule_table, column, _, test in RULES:

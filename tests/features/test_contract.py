@@ -196,6 +196,23 @@ def test_a_missing_column_is_named_with_the_columns_the_table_has():
         build_features(tables, DATES, now=NOW)
 
 
+def test_unix_times_in_any_unit_are_read_and_a_number_that_is_none_is_named(tmp_path):
+    tables = contract_tables()
+    epoch = lambda times, per_second: (times - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1) * per_second  # noqa: E731
+    events, tickets, emails = tables["events"].copy(), tables["tickets"].copy(), tables["emails"].copy()
+    events["timestamp"] = epoch(events["timestamp"], 1)  # seconds, int64
+    tickets["opened_at"] = epoch(tickets["opened_at"], 1000)  # milliseconds
+    emails["sent_at"] = epoch(emails["sent_at"], 10**9).astype("float64")  # nanoseconds, as floats
+    surveys = tables["surveys"].assign(responded_at=epoch(tables["surveys"]["responded_at"], 10**6).astype(str))  # µs as text
+    unix = {**tables, "events": events, "tickets": tickets, "emails": emails, "surveys": surveys}
+    expected = build_features(tables, DATES, now=NOW)
+    build_feature_file(write_folder(tmp_path / "unix", unix, csv=("surveys",)), tmp_path / "unix.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "unix.parquet"), expected, check_dtype=False)
+    events.loc[3, "timestamp"] = 2025  # a year, not a time
+    with pytest.raises(ChurnInputError, match=r"events\.timestamp: 1 value\(s\) are not a timestamp, e\.g\. '2025'"):
+        build_features({**tables, "events": events}, DATES, now=NOW)
+
+
 def test_optional_tables_may_be_missing_and_their_families_are_absent():
     tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
     frame = build_features(tables, DATES, now=NOW)

@@ -41,7 +41,7 @@ def _feature_table(con, data) -> pd.DataFrame:
 
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style,
-    and tickets as CSV with times as text with a UTC offset."""
+    tickets as CSV with times as text with a UTC offset, and survey times as Unix milliseconds."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -52,6 +52,8 @@ def _as_another_company_exports_it(data) -> None:
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
     tickets.to_csv(data / "tickets.csv", index=False)
+    responded = frames["surveys"]["responded_at"]
+    frames["surveys"]["responded_at"] = (responded - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
     events = frames.pop("events").rename(columns={"account_id": "AccountId", "event_type": "Event Type"})
     (data / "events.parquet").unlink()
     (data / "events").mkdir()
@@ -79,6 +81,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     assert len(on_duckdb) > 300 and on_duckdb["churned"].notna().any()
     assert on_duckdb["account_id"].str.fullmatch(r"\d+").all()
     assert on_duckdb["usage__logins__30d"].gt(0).any() and on_duckdb["support__tickets_opened__90d"].gt(0).any()
+    assert on_duckdb["engagement__nps_latest"].notna().any()
     pd.testing.assert_frame_equal(on_spark[list(KEYS)], on_duckdb[list(KEYS)], check_dtype=False)
     for column in on_duckdb.columns.drop(list(KEYS)):
         mine, theirs = on_duckdb[column], on_spark[column]
