@@ -34,7 +34,11 @@ def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
 
 
 def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
-    """(account_id, user_id, first_seen, bits_0, bits_1, ...): when each user was seen, as a set of segments."""
+    """(account_id, user_id, first_seen, bits_0, bits_1, ...): when each user was seen, as a set of segments.
+
+    Events without a user (anonymous visits, system events) count as events, but are nobody's activity.
+    """
+    events = events.filter(events.user_id.notnull())
     segmented = events.mutate(segment=calendar.segment(events.timestamp))
     return _activity(segmented, "user_id", calendar, first_seen=segmented.timestamp.min())
 

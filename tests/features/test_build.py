@@ -175,6 +175,19 @@ def test_an_event_type_named_like_another_types_previous_window_keeps_its_own_co
     assert frame.loc["stay", "events__prev_export__trend__30d"] == pytest.approx(1.0)  # (1 + 1) / (1 + 1)
 
 
+def test_events_without_a_user_count_as_events_but_as_nobody_active():
+    tables = contract_tables()
+    anonymous = pd.DataFrame({"account_id": ["stay"] * 2, "user_id": [None] * 2, "event_type": ["page_view"] * 2,
+                              "timestamp": _times(["2025-02-26 10:00", "2025-02-27 10:00"])})
+    dates = [date(2025, 3, 1)]
+    before = build_features(tables, dates, now=NOW).set_index("account_id").loc["stay"]
+    tables["events"] = pd.concat([tables["events"], anonymous], ignore_index=True)
+    after = build_features(tables, dates, now=NOW).set_index("account_id").loc["stay"]
+    assert after["usage__events__7d"] == before["usage__events__7d"] + 2
+    for column in ("usage__active_users__7d", "usage__active_user_share__30d", "usage__seat_utilisation__7d"):
+        assert after[column] == before[column], column
+
+
 def test_support_features_see_responses_and_resolutions_only_once_they_happened(table):
     stay = row(table, "stay", date(2025, 3, 1))
     assert stay["support__tickets_opened__7d"] == 1
