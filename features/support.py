@@ -21,8 +21,9 @@ def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, window
     t = t.filter(t.opened_at < t.as_of)
     answered = (t.first_response_at < t.as_of).fill_null(False)
     resolved = (t.resolved_at < t.as_of).fill_null(False)
-    response_hours = (t.first_response_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR
-    resolution_hours = (t.resolved_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR
+    # A response or resolution stamped before the ticket opened (clock skew, tickets imported late) took no time.
+    response_hours = ((t.first_response_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR).clip(lower=0)
+    resolution_hours = ((t.resolved_at.epoch_seconds() - t.opened_at.epoch_seconds()) / HOUR).clip(lower=0)
     raw = {"open_backlog": t.count(where=~resolved), "unanswered": t.count(where=~answered)}
     for w in windows:
         opened_in = in_window(t.opened_at, t.as_of, w)

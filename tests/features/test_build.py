@@ -199,6 +199,14 @@ def test_support_features_see_responses_and_resolutions_only_once_they_happened(
     assert stay["support__median_resolution_hours__30d"] == pytest.approx(24.0)
 
 
+def test_a_response_stamped_before_its_ticket_opened_took_no_time():
+    tables = contract_tables()
+    tickets = tables["tickets"]
+    tickets.loc[tickets["ticket_id"] == "t1", "first_response_at"] = pd.Timestamp("2025-02-20 09:59")  # opened 10:00
+    stay = build_features(tables, [date(2025, 3, 1)], now=NOW).set_index("account_id").loc["stay"]
+    assert stay["support__median_first_response_hours__30d"] == 0.0
+
+
 def test_engagement_rates_count_opens_before_as_of(table):
     stay = row(table, "stay", date(2025, 3, 1))
     assert stay["engagement__emails_sent__30d"] == 4
