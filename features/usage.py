@@ -38,9 +38,9 @@ def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
 
     Events without a user (anonymous visits, system events) count as events, but are nobody's activity.
     """
-    events = events.filter(events.user_id.notnull())
     segmented = events.mutate(segment=calendar.segment(events.timestamp))
-    return _activity(segmented, "user_id", calendar, first_seen=segmented.timestamp.min())
+    users = _activity(segmented, "user_id", calendar, first_seen=segmented.timestamp.min())
+    return users.filter(users.user_id.notnull())  # after grouping: one row per account, not every event, to test
 
 
 @ibis.udf.agg.builtin(name="bit_or")
