@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.contract import contract_renames, find_table
+from features.contract import EPOCH_UNITS, contract_renames, find_table
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -368,7 +368,9 @@ def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd
         if column not in frame.columns:
             continue
         values = frame[column]
-        if not pd.api.types.is_datetime64_any_dtype(values):
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            values = _from_epoch(values)
+        elif not pd.api.types.is_datetime64_any_dtype(values):
             try:
                 values = pd.to_datetime(values, format="ISO8601", utc=True)  # "…+02:00" as the instant it names
             except (ValueError, TypeError) as error:
@@ -377,6 +379,18 @@ def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd
             values = values.dt.tz_convert(None)
         converted[column] = values
     return frame.assign(**converted)
+
+
+def _from_epoch(values: pd.Series) -> pd.Series:
+    """Unix times in any unit, as ``features.contract`` reads them for the build (``EPOCH_UNITS``)."""
+    size, seconds = values.abs(), pd.Series(np.nan, index=values.index)
+    lower = 0.0
+    for below, per_second in EPOCH_UNITS:
+        inside = (size >= lower) & (size < below)
+        if per_second is not None:
+            seconds[inside] = np.floor(values[inside].astype("float64") / per_second)
+        lower = below
+    return pd.to_datetime(seconds, unit="s")
 
 
 def _require(frame: pd.DataFrame, columns: list[str], table: str) -> None:

@@ -240,6 +240,10 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
     raise ChurnInputError(f"has type {dtype}, expected {expected}", table=table, column=column)
 
 
+# Unix times: (values below this size, units per second); seconds from 1973 on, and so on; None: not a time.
+EPOCH_UNITS = ((1e8, None), (1e11, 1), (1e14, 10**3), (1e17, 10**6), (1e20, 10**9))
+
+
 def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
     """A Unix time in seconds, milliseconds, microseconds or nanoseconds, told apart by size (each unit's values
     for the years 1973 to 5138 fall in their own range); null outside those ranges, so a bare year is not a time.
@@ -250,7 +254,7 @@ def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
     size = value.abs()
     if value.type().is_floating():
         size = ibis.ifelse(value.isnan(), ibis.null("float64"), size)
-    per_second = ibis.cases((size < 1e8, ibis.null("int64")), (size < 1e11, 1), (size < 1e14, 10**3), (size < 1e17, 10**6), (size < 1e20, 10**9))
+    per_second = ibis.cases(*[(size < below, ibis.literal(units, type="int64")) for below, units in EPOCH_UNITS])
     seconds = value // per_second if value.type().is_integer() else (value / per_second).floor()
     return seconds.cast("int64").as_timestamp("s").cast("timestamp")
 

@@ -212,6 +212,10 @@ def test_load_tables_reads_csv_and_parquet(tmp_path, accounts, subscriptions):
         pd.Timestamp("2025-01-03 10:00"), pd.Timestamp("2025-01-03 23:30"), pd.Timestamp("2025-06-01 13:00")
     ]
     assert analysis.observed_period(tables) == (pd.Timestamp("2025-01-03"), pd.Timestamp("2025-06-01"))
+    surveys = pd.DataFrame({"account_id": "A01", "user_id": "u", "responded_at": [1735689600123, 2025], "nps": 9})  # ms; a year
+    surveys.to_parquet(tmp_path / "surveys.parquet")
+    assert analysis.load_tables(tmp_path)["surveys"]["responded_at"].tolist()[0] == pd.Timestamp("2025-01-01")
+    assert pd.isna(analysis.load_tables(tmp_path)["surveys"]["responded_at"].tolist()[1])
     (tmp_path / "events.csv").unlink()
     with pytest.raises(ChurnInputError, match="events"):
         analysis.load_tables(tmp_path)
