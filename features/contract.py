@@ -120,25 +120,18 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
         if files is None:
             if spec.required:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
-        elif files.format == "parquet":
-            tables[name] = _read_parquet(con, files)
         else:
-            tables[name] = _read_csv_as_text(con, files.source)
+            tables[name] = _open(con, files)
     return tables
 
 
-def _read_parquet(con, files: TableFiles) -> ir.Table:
-    """Spark reads a folder of parts itself; DuckDB is handed the part files."""
-    if con.name == "pyspark":
-        return con.read_parquet(str(files.source))
-    return con.read_parquet([str(path) for path in files.paths])
-
-
-def _read_csv_as_text(con, path: Path) -> ir.Table:
-    """Every CSV column as text, on either engine, so the contract's own parsing types it and reports what fails."""
-    if con.name == "pyspark":
-        return con.read_csv(path, inferSchema=False)
-    return con.read_csv(path, all_varchar=True)
+def _open(con, files: TableFiles) -> ir.Table:
+    """One table on either engine: CSV columns all as text, so the contract's own parsing types them and reports
+    what fails; Spark reads a folder of parts itself, DuckDB is handed the part files."""
+    spark = con.name == "pyspark"
+    if files.format == "csv":
+        return con.read_csv(files.source, **({"inferSchema": False} if spark else {"all_varchar": True}))
+    return con.read_parquet(str(files.source) if spark else [str(path) for path in files.paths])
 
 
 def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datetime | None = None) -> Prepared:

@@ -40,7 +40,7 @@ def user_activity(events: ir.Table, calendar: Calendar) -> ir.Table:
     """
     segmented = events.mutate(segment=calendar.segment(events.timestamp))
     users = _activity(segmented, "user_id", calendar, first_seen=segmented.timestamp.min())
-    return users.filter(users.user_id.notnull())  # after grouping, where it tests one row per account, not each event
+    return users.filter(users.user_id.notnull())  # tested after grouping: one row per account, not every event
 
 
 @ibis.udf.agg.builtin(name="bit_or")

@@ -14,6 +14,7 @@ A body past the app's byte limit is refused before it is parsed, or even read wh
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -31,14 +32,14 @@ class _FastJSONRequest(Request):
         """The body, refused with 413 once it is known to pass the app's ``max_body_bytes``: at once from a
         declared length, else as the bytes arrive, so an oversized request is never held in memory."""
         if not hasattr(self, "_body"):
-            limit = getattr(self.app.state, "max_body_bytes", None)
+            limit = getattr(self.app.state, "max_body_bytes", math.inf)
             declared = self.headers.get("content-length", "")
-            if limit is not None and declared.isdigit() and int(declared) > limit:
+            if declared.isdigit() and int(declared) > limit:
                 raise _too_large(limit)
             chunks, size = [], 0
             async for chunk in self.stream():
                 size += len(chunk)
-                if limit is not None and size > limit:
+                if size > limit:
                     raise _too_large(limit)
                 chunks.append(chunk)
             self._body = b"".join(chunks)
