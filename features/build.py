@@ -28,7 +28,7 @@ from features.calendar import Calendar
 from features.engagement import email_features, emails_by_segment, survey_features
 from features.errors import ChurnInputError
 from features.labels import churn_dates, churn_labels, customers, last_labelled_date
-from features.mapping import EventMapping, load_mapping
+from features.mapping import CompanyMapping, load_mapping
 from features.support import support_features
 from features.usage import (
     counts_per_segment, event_type_counts, events_by_segment, generic_event_types, usage_features, usage_ratios, user_activity,
@@ -48,7 +48,7 @@ class FeatureOptions:
     grace_days: int = 14
     freq: str = "monthly"
     max_event_types: int = 50
-    mapping: EventMapping = field(default_factory=load_mapping)
+    mapping: CompanyMapping = field(default_factory=load_mapping)
 
     def __post_init__(self):
         if not self.windows or any(not isinstance(w, int) or w <= 0 for w in self.windows):
@@ -82,6 +82,7 @@ class BuildReport:
     event_types: int
     seconds: float
     out: Path | None = None
+    unused_columns: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -95,6 +96,7 @@ class BuildReport:
         ]
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
+        lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         return "\n".join(lines)
 
 
@@ -125,7 +127,7 @@ def plan_features(
     """
     cutoff = now or datetime.now()
     on_progress("checking tables")
-    prepared = prepare(raw, cutoff=cutoff)
+    prepared = prepare(raw, cutoff=cutoff, attributes=options.mapping.attributes)
     tables = prepared.tables
     dates = sorted(set(as_of)) if as_of else _default_dates(prepared, options.freq)
     if not dates:
@@ -196,7 +198,7 @@ def build_features(
     """The feature table for pandas frames keyed by contract table name (``accounts``, ``events``, …).
 
     ``option_values`` are ``FeatureOptions`` fields (``windows``, ``horizon_days``, ...), with a
-    ``mapping`` given as an ``EventMapping`` or a path.
+    ``mapping`` given as a ``CompanyMapping`` or a path.
     """
     options = options or _options(**option_values)
     con = _duckdb()
@@ -258,11 +260,12 @@ def build_feature_file(
         event_types=len(plan.event_types),
         seconds=time.perf_counter() - started,
         out=out,
+        unused_columns=plan.prepared.unused_columns,
     )
 
 
-def _options(*, mapping: EventMapping | str | Path | None = None, **values) -> FeatureOptions:
-    if not isinstance(mapping, EventMapping):
+def _options(*, mapping: CompanyMapping | str | Path | None = None, **values) -> FeatureOptions:
+    if not isinstance(mapping, CompanyMapping):
         mapping = load_mapping(mapping)
     if "windows" in values:
         values["windows"] = tuple(values["windows"])

@@ -23,7 +23,12 @@ ID, TEXT, TIME, NUMBER = "id", "text", "time", "number"
 
 @dataclass(frozen=True)
 class TableSpec:
-    """Columns of one contract table; ``row_time`` dates a row, so rows after the cut-off are future-dated."""
+    """Columns of one contract table; ``row_time`` dates a row, so rows after the cut-off are future-dated.
+
+    A log's rows (``is_log``) each stand alone, so a row with an empty ``not_null`` column (an event no
+    account made, a survey sent but not answered) is skipped and counted; in accounts and
+    subscriptions such a row is refused, as every other row depends on it.
+    """
 
     columns: dict[str, str]
     row_time: str
@@ -31,6 +36,7 @@ class TableSpec:
     required: bool = False
     unique: str | None = None
     optional: dict[str, str] = field(default_factory=dict)
+    is_log: bool = False
 
 
 CONTRACT = {
@@ -44,20 +50,20 @@ CONTRACT = {
     ),
     "events": TableSpec(
         {"account_id": ID, "user_id": ID, "timestamp": TIME, "event_type": TEXT},
-        "timestamp", ("account_id", "timestamp", "event_type"), required=True,
+        "timestamp", ("account_id", "timestamp", "event_type"), required=True, is_log=True,
     ),
     "tickets": TableSpec(
         {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,
          "priority": TEXT, "category": TEXT, "csat": NUMBER},
-        "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id",
+        "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id", is_log=True,
     ),
     "emails": TableSpec(
         {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
-        "sent_at", ("account_id", "sent_at"),
+        "sent_at", ("account_id", "sent_at"), is_log=True,
     ),
     "surveys": TableSpec(
         {"account_id": ID, "user_id": ID, "responded_at": TIME, "nps": NUMBER},
-        "responded_at", ("account_id", "responded_at", "nps"),
+        "responded_at", ("account_id", "responded_at", "nps"), is_log=True,
     ),
 }
 
@@ -81,6 +87,7 @@ class Prepared:
     skipped: dict[tuple[str, str], int]
     first_times: dict[str, datetime | None]
     observed_until: datetime
+    unused_columns: dict[str, str] = field(default_factory=dict)  # "table.column" → why it is not carried
 
 
 @dataclass(frozen=True)
@@ -134,17 +141,25 @@ def _open(con, files: TableFiles) -> ir.Table:
     return con.read_parquet(str(files.source) if spark else [str(path) for path in files.paths])
 
 
-def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datetime | None = None) -> Prepared:
+def prepare(
+    raw: dict[str, ir.Table],
+    *,
+    cutoff: datetime,
+    observed_until: datetime | None = None,
+    attributes: tuple[str, ...] | None = None,
+) -> Prepared:
     """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
 
     Profiles each table in one aggregate query (a second counts duplicate ids).
     ``observed_until`` defaults to the latest time in the data at or before the cut-off.
+    ``attributes`` names the extra account columns to carry (see ``account_attributes``).
     """
     for name, spec in CONTRACT.items():
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
     raw = {name: _contract_names(name, table) for name, table in raw.items() if name in CONTRACT}
-    typed = {name: _typed(name, table) for name, table in raw.items()}
+    carried, unused = account_attributes(raw["accounts"], attributes)
+    typed = {name: _typed(name, table, carried if name == "accounts" else ()) for name, table in raw.items()}
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, skipped, first_times, latest = {}, {}, {}, []
     for name, table in typed.items():
@@ -154,18 +169,71 @@ def prepare(raw: dict[str, ir.Table], *, cutoff: datetime, observed_until: datet
         skipped[(name, "future-dated")] = int(profile["future"])
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
+        if CONTRACT[name].is_log:
+            skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
         first_times[name] = _timestamp(profile["first"])
         latest += [_timestamp(value) for key, value in profile.items() if key.startswith("last__") and value is not None]
     if not latest:
         raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="accounts")
     until = observed_until or max(latest)
-    return Prepared(tables=tables, skipped=skipped, first_times=first_times, observed_until=until)
+    return Prepared(tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused)
+
+
+# Why a column of the accounts table beyond the contract's is not an attribute.
+AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows what came later"
+NOT_CHOSEN = "not among the mapping's [accounts] attributes"
+
+
+def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tuple[list[str], dict[str, str]]:
+    """The extra columns of ``accounts`` carried as attributes, and ``"accounts.<column>"`` → why each other one
+    is not.
+
+    The accounts table is a snapshot taken at export, not at each as_of, so an attribute is only
+    honest if it does not change (industry, country). A date there (``churned_at``,
+    ``cancelled_at``, ``last_login_at``) is the plainest case of one that does, and is never
+    carried: a date column, or text in which every value is an ISO 8601 time. Other columns that
+    change (``status``, ``health_score``) cannot be told apart from the data; ``chosen`` (the
+    mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates.
+    """
+    spec = CONTRACT["accounts"]
+    extra = [column for column in accounts.columns if column not in spec.columns]
+    dates = _date_columns(accounts, extra)
+    if chosen is None:
+        return [c for c in extra if c not in dates], {f"accounts.{c}": AS_EXPORTED for c in extra if c in dates}
+    for column in chosen:
+        problem = (
+            "a contract column, not an attribute" if column in spec.columns
+            else f"no such column; its extra columns: {', '.join(map(repr, extra[:20])) or 'none'}" if column not in extra
+            else AS_EXPORTED if column in dates
+            else None
+        )
+        if problem:
+            raise ChurnInputError(f"named in the mapping's attributes, but {problem}", table="accounts", column=column)
+    unused = {f"accounts.{c}": AS_EXPORTED if c in dates else NOT_CHOSEN for c in extra if c not in chosen}
+    return [c for c in extra if c in chosen], unused
+
+
+def _date_columns(table: ir.Table, columns: list[str]) -> set[str]:
+    """Columns holding dates: of a date or time type, or text whose every non-empty value is an ISO 8601 time."""
+    dates = {c for c in columns if table[c].type().is_timestamp() or table[c].type().is_date()}
+    text = [c for c in columns if table[c].type().is_string()]
+    if not text:
+        return dates
+    checks = {}
+    for i, column in enumerate(text):
+        value = table[column].strip().nullif("")
+        is_time = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & value.try_cast(dt.Timestamp(timezone="UTC")).notnull()
+        checks[f"given_{i}"] = value.count()
+        checks[f"times_{i}"] = is_time.fill_null(False).sum()
+    counts = _collect(table.aggregate(**checks))
+    return dates | {c for i, c in enumerate(text) if counts[f"given_{i}"] and counts[f"times_{i}"] == counts[f"given_{i}"]}
 
 
 def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Table, cutoff: datetime) -> ir.Table:
-    """The table without future-dated rows and rows of unknown accounts; no filter at all when the profile found
-    none, since a big log is read more than once and each filter (the unknown-account one is a join) is paid each time."""
-    drop = []
+    """The table without future-dated rows, rows of unknown accounts and a log's rows with an empty required
+    column; no filter at all when the profile found none, since a big log is read more than once and each filter
+    (the unknown-account one is a join) is paid each time."""
+    drop = [table[column].isnull() for column in CONTRACT[name].not_null if profile[f"empty__{column}"]]
     if profile["future"]:
         drop.append(table[CONTRACT[name].row_time] > cutoff)
     if profile.get("unknown"):
@@ -195,8 +263,9 @@ def _plain(column: str) -> str:
     return re.sub(r"[^a-z0-9]", "", column.lower())
 
 
-def _typed(name: str, table: ir.Table) -> ir.Table:
-    """Contract columns in their types; unparseable text becomes null here and is reported by ``_profile``."""
+def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) -> ir.Table:
+    """Contract columns in their types, and for accounts the ``attributes`` as text; unparseable text becomes
+    null here and is reported by ``_profile``."""
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns]
     if missing:
@@ -205,7 +274,7 @@ def _typed(name: str, table: ir.Table) -> ir.Table:
         raise ChurnInputError(f"required column is missing; the table has {shown}", table=name, column=missing[0])
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
     if name == "accounts":
-        wanted.update({column: TEXT for column in table.columns if column not in wanted})
+        wanted.update({column: TEXT for column in attributes})
     return table.select(**{column: _as(table[column], kind, name, column) for column, kind in wanted.items()})
 
 
@@ -298,7 +367,7 @@ def _profile(name: str, raw: ir.Table, table: ir.Table, accounts: ir.Table, cuto
             **{key: _reduce(per_account[key], how, known) for key, (_, how) in metrics.items()},
         ))
     if spec.unique:
-        profile |= _collect(table.aggregate(duplicates=table.count() - table[spec.unique].nunique()))
+        profile |= _collect(table.aggregate(duplicates=table[spec.unique].count() - table[spec.unique].nunique()))
     if unparsed:
         profile |= _collect(raw.aggregate(**{key.replace(":", "__"): value for key, value in unparsed.items()}))
     return profile
@@ -330,11 +399,12 @@ def _raise_first_problem(name: str, table: ir.Table, profile: dict) -> None:
                 table=name, column=column,
             )
     for column in spec.not_null:
-        if get(f"empty:{column}"):
+        if get(f"empty:{column}") and not spec.is_log:
             raise ChurnInputError(f"{get(f'empty:{column}')} empty value(s)", table=name, column=column)
     if get("duplicates"):
         key = spec.unique
-        example = table.group_by(key).aggregate(n=table.count()).filter(lambda t: t.n > 1).select(key).limit(1).to_pyarrow()[key].to_pylist()
+        ids = table.filter(table[key].notnull())
+        example = ids.group_by(key).aggregate(n=ids.count()).filter(lambda t: t.n > 1).select(key).limit(1).to_pyarrow()[key].to_pylist()
         raise ChurnInputError(f"duplicate value {example[0]!r} ({get('duplicates')} extra row(s))", table=name, column=key)
     for rule_table, column, problem, _ in RULES:
         if rule_table == name and get(f"rule:{column}"):

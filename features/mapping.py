@@ -1,4 +1,5 @@
-"""Which of a company's event types mean login, password reset, knowledge-base view, download or micro-conversion."""
+"""What a company's exports mean: which event types are logins, password resets, knowledge-base views,
+downloads or micro-conversions, and which extra account columns may be features."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ import yaml
 from features.errors import ChurnInputError
 
 DEFAULT_MAPPING = Path(__file__).with_name("default_mapping.toml")
+KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
 
 
 @dataclass(frozen=True)
-class EventMapping:
-    """Lower-cased event type names per meaning; matching is case-insensitive."""
+class CompanyMapping:
+    """Lower-cased event type names per meaning (matching is case-insensitive), and the account attributes to
+    carry: None carries every extra column of ``accounts`` that is not a date."""
 
     login: tuple[str, ...] = ()
     password_reset: tuple[str, ...] = ()
     kb_view: tuple[str, ...] = ()
     content_download: tuple[str, ...] = ()
     micro_conversion: tuple[str, ...] = ()
+    attributes: tuple[str, ...] | None = None
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
         """The raw event types in the data that carry this meaning."""
@@ -34,10 +38,11 @@ class EventMapping:
         return [event_type for event_type in event_types if str(event_type).lower() not in housekeeping]
 
 
-def load_mapping(path: str | Path | None = None) -> EventMapping:
-    """Read a TOML or YAML mapping with an ``[event_types]`` table; keys it leaves out keep the defaults.
+def load_mapping(path: str | Path | None = None) -> CompanyMapping:
+    """Read a TOML or YAML mapping with an ``[event_types]`` table, an ``[accounts]`` table or both; keys it
+    leaves out keep the defaults.
 
-    An empty list switches a meaning off.
+    An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
     """
     defaults = _parse(DEFAULT_MAPPING, tomllib.loads(DEFAULT_MAPPING.read_text()))
     if path is None:
@@ -54,17 +59,24 @@ def load_mapping(path: str | Path | None = None) -> EventMapping:
     return _parse(path, document, defaults)
 
 
-def _parse(path: Path, document, defaults: EventMapping | None = None) -> EventMapping:
+def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
-    if not isinstance(document, dict) or not isinstance(document.get("event_types"), dict):
-        raise ChurnInputError("expected an [event_types] table", table=where, column="event_types")
-    known = {field.name for field in fields(EventMapping)}
+    sections = {"event_types": KINDS, "accounts": ("attributes",)}
+    if not isinstance(document, dict) or not document or not set(document) <= set(sections):
+        unknown = sorted(set(document) - set(sections)) if isinstance(document, dict) else []
+        problem = f"unknown table {unknown[0]!r}; " if unknown else ""
+        raise ChurnInputError(f"{problem}expected an [event_types] table, an [accounts] table or both", table=where)
     values = {}
-    for key, names in document["event_types"].items():
-        if key not in known:
-            raise ChurnInputError(f"unknown key; expected one of {', '.join(sorted(known))}", table=where, column=f"event_types.{key}")
-        if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
-            raise ChurnInputError("expected a list of event type names", table=where, column=f"event_types.{key}")
-        values[key] = tuple(name.strip().lower() for name in names)
-    base = {name: getattr(defaults, name) for name in known} if defaults else {}
-    return EventMapping(**{**base, **values})
+    for section, keys in sections.items():
+        entries = document.get(section, {})
+        if not isinstance(entries, dict):
+            raise ChurnInputError("expected a table of keys and lists", table=where, column=section)
+        for key, names in entries.items():
+            if key not in keys:
+                raise ChurnInputError(f"unknown key; expected one of {', '.join(keys)}", table=where, column=f"{section}.{key}")
+            if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
+                raise ChurnInputError("expected a list of names", table=where, column=f"{section}.{key}")
+            # event types match case-insensitively; attributes are column names, kept as written
+            values[key] = tuple(name.strip() if section == "accounts" else name.strip().lower() for name in names)
+    base = {field.name: getattr(defaults, field.name) for field in fields(CompanyMapping)} if defaults else {}
+    return CompanyMapping(**{**base, **values})

@@ -19,10 +19,8 @@ import ibis
 import ibis.expr.types as ir
 
 from features.calendar import Calendar
-from features.mapping import EventMapping
+from features.mapping import KINDS, CompanyMapping
 from features.windows import days_between, feature_name, on_spine, ratio, shift, slug, sum_if, trend
-
-KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
 
 
 def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
@@ -71,7 +69,7 @@ def generic_event_types(counts: list[tuple[str, int]], max_event_types: int) -> 
 
 
 def counts_per_segment(
-    by_segment: ir.Table, *, mapping: EventMapping, event_types: list[str], generic_types: dict[str, list[str]]
+    by_segment: ir.Table, *, mapping: CompanyMapping, event_types: list[str], generic_types: dict[str, list[str]]
 ) -> ir.Table:
     """(account_id, segment, last_seen, events, kind_<kind>..., type_<slug>...): events per account and segment,
     in all and of each kind and generic type; what the windowed counts are summed from."""
@@ -92,7 +90,7 @@ def usage_features(
     users: ir.Table,
     calendar: Calendar,
     *,
-    mapping: EventMapping,
+    mapping: CompanyMapping,
     event_types: list[str],
     generic_types: dict[str, list[str]],
     generic_window: int,

@@ -49,7 +49,7 @@ CASES = {
         lambda t: t["subscriptions"].loc.__setitem__((1, "end_date"), pd.Timestamp("2020-01-01")),
         "subscriptions", "end_date", "before start_date",
     ),
-    "empty id": (lambda t: t["events"].loc.__setitem__((2, "account_id"), None), "events", "account_id", "empty value"),
+    "empty id": (lambda t: t["subscriptions"].loc.__setitem__((2, "account_id"), None), "subscriptions", "account_id", "empty value"),
 }
 
 
@@ -109,6 +109,24 @@ def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
     frame = pd.read_parquet(out)
     assert "ghost" not in set(frame["account_id"])
     assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
+
+
+def test_log_rows_with_an_empty_required_column_are_counted_not_used(tmp_path):
+    """An event no account made (anonymous traffic), with no time or no type; a ticket without an id."""
+    tables = contract_tables()
+    blanks = pd.DataFrame({"account_id": [None, "stay", "stay"], "user_id": ["x", "u1", "u1"],
+                           "timestamp": pd.to_datetime(["2025-02-20", None, "2025-02-21"]), "event_type": ["login", "login", None]})
+    tickets = tables["tickets"]
+    orphan = tickets.iloc[[0, 0]].assign(ticket_id=None)  # two without an id are not duplicates of each other
+    messy = {**tables, "events": pd.concat([tables["events"], blanks], ignore_index=True),
+             "tickets": pd.concat([tickets, orphan], ignore_index=True)}
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", messy), out, as_of=DATES, now=NOW)
+    assert {reason: report.skipped[("events", reason)] for reason in ("empty account_id", "empty timestamp", "empty event_type")} == {
+        "empty account_id": 1, "empty timestamp": 1, "empty event_type": 1}
+    assert report.skipped[("tickets", "empty ticket_id")] == 2
+    assert "events: 1 empty account_id" in report.describe()
+    pd.testing.assert_frame_equal(pd.read_parquet(out), build_features(tables, DATES, now=NOW), check_dtype=False)
 
 
 def test_unknown_accounts_do_not_stretch_the_observed_period():
@@ -238,6 +256,50 @@ def test_a_broken_mapping_file_is_named(tmp_path):
     mapping = tmp_path / "mapping.toml"
     mapping.write_text("[event_types]\nlogins = ['x']\n")
     with pytest.raises(ChurnInputError, match="event_types.logins: unknown key"):
+        load_mapping(mapping)
+
+
+def with_snapshot_columns(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """An accounts export as a CRM gives it: a churn date and a status as they stood at export, beside a founding year."""
+    accounts = tables["accounts"].assign(
+        churned_at=pd.to_datetime([None, "2025-03-15", None, "2025-02-10", None]),
+        closed_on=["", "2025-03-15", None, "2025-02-10T10:00:00Z", ""],
+        status=["active", "churned", "active", "active", "active"],
+        founded=["2001", "2015", "", "1999", "2024"],
+    )
+    return {**tables, "accounts": accounts}
+
+
+def test_dates_in_accounts_are_not_carried_and_the_report_says_why(tmp_path):
+    """Accounts are a snapshot at export: ``churned_at`` there would show every earlier row its future."""
+    tables = with_snapshot_columns(contract_tables())
+    for csv in ((), ("accounts",)):  # a date column, and ISO text read from CSV, are both dates
+        out = tmp_path / f"features{len(csv)}.parquet"
+        report = build_feature_file(write_folder(tmp_path / f"data{len(csv)}", tables, csv=csv), out, as_of=DATES, now=NOW)
+        carried = [c for c in pd.read_parquet(out).columns if c.startswith("account__attr_")]
+        assert carried == ["account__attr_industry", "account__attr_status", "account__attr_founded"]
+        assert set(report.unused_columns) == {"accounts.churned_at", "accounts.closed_on"}
+        assert "not carried: accounts.churned_at (a date: accounts are as exported" in report.describe()
+
+
+def test_the_mapping_chooses_which_account_columns_are_attributes(tmp_path):
+    tables = with_snapshot_columns(contract_tables())
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[accounts]\nattributes = ["industry", "founded"]\n')
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", tables), out, as_of=DATES, now=NOW, mapping_path=mapping)
+    frame = pd.read_parquet(out)
+    assert [c for c in frame.columns if c.startswith("account__attr_")] == ["account__attr_industry", "account__attr_founded"]
+    assert report.unused_columns["accounts.status"] == "not among the mapping's [accounts] attributes"
+    assert frame["usage__logins__30d"].sum() > 0  # a mapping without [event_types] keeps the default event meanings
+    for chosen, problem in (("tier", "no such column; its extra columns: 'industry', 'churned_at'"), ("churned_at", "a date"),
+                            ("plan", "a contract column")):
+        mapping.write_text(f'[accounts]\nattributes = ["{chosen}"]\n')
+        with pytest.raises(ChurnInputError, match=f"accounts.{chosen}: named in the mapping's attributes, but .*{problem}"):
+            build_feature_file(tmp_path / "data", out, as_of=DATES, now=NOW, mapping_path=mapping)
+    assert pd.read_parquet(out).equals(frame)
+    mapping.write_text("[account]\nattributes = []\n")
+    with pytest.raises(ChurnInputError, match="unknown table 'account'"):
         load_mapping(mapping)
 
 
