@@ -1,6 +1,6 @@
 """Benchmark: generation speed, feature-build time and peak memory, against a bare DuckDB scan-and-group-by.
 
-    python bench/bench_features.py [--accounts 10000] [--months 12] [--out bench/out/features]
+    python bench/bench_features.py [--accounts 10000] [--months 12] [--freq monthly] [--out bench/out/features]
 
 Each step runs in its own process and reports its own peak memory (max RSS). The floor is one
 DuckDB query over the same events file grouping by account and event type: the least any
@@ -69,7 +69,7 @@ def step(message):
     if last[0]:
         stages[last[0]] = round(now - last[1], 2)
     last[:] = [message.split(" →")[0], now]
-report = build_feature_file(sys.argv[1], sys.argv[2], on_progress=step)
+report = build_feature_file(sys.argv[1], sys.argv[2], freq=sys.argv[3], on_progress=step)
 step("done")
 print(json.dumps(stages))
 print(report.rows, report.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--freq", default="monthly", choices=["monthly", "weekly"], help="Observation dates of the build.")
     parser.add_argument("--out", type=Path, default=Path("bench/out/features"))
     parser.add_argument("--repeats", type=int, default=3, help="Floor and build runs; the best of each is reported.")
     args = parser.parse_args()
@@ -100,7 +101,7 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
         (_, floor_seconds), _, _ = run(FLOOR, str(data / "events.parquet"))
         floors.append(float(floor_seconds))
-        (rows, build_seconds), peak, above = run(BUILD, str(data), str(table))
+        (rows, build_seconds), peak, above = run(BUILD, str(data), str(table), args.freq)
         builds.append(float(build_seconds))
         peaks.append(peak)
         stages.append(json.loads(above[-1]))
@@ -109,6 +110,7 @@ def main() -> None:
     figures = {
         "accounts": args.accounts,
         "months": args.months,
+        "freq": args.freq,
         "events": events,
         "generate_seconds": round(gen_seconds, 1),
         "events_per_second": round(events / gen_seconds),
