@@ -98,6 +98,45 @@ def gains_table(y: np.ndarray, p: np.ndarray, *, n_bins: int = 10) -> pd.DataFra
     return pd.DataFrame({"contacted": shares, "captured": recall, "lift": recall / shares})
 
 
+def single_feature_auc(X: pd.DataFrame, y: np.ndarray, *, bins: int = 20, min_rows: int = 20) -> pd.Series:
+    """How well each feature on its own tells churned rows from retained ones, as a ROC AUC from 0.5 up,
+    strongest first.
+
+    In churn data a column that alone separates the two almost perfectly has nearly always been
+    recorded after the fact (a status, an end date, a cancellation reason), so it is a leak to
+    find, not a signal to celebrate. A feature's rows are grouped (numbers into ``bins`` quantile
+    bins, anything else by value, empty as a group of its own) and each group is scored by its
+    churn rate, so a feature predicting in either direction, or by being empty, scores high.
+    Groups of fewer than ``min_rows`` rows are pooled, so a many-valued text column cannot score
+    high by chance.
+    """
+    y = np.asarray(y, dtype=np.int8)
+    scores = {}
+    for name in X.columns:
+        column = X[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            column = pd.qcut(column.astype("float64"), bins, labels=False, duplicates="drop")
+        codes, _ = pd.factorize(column, use_na_sentinel=False)
+        sizes = np.bincount(codes)
+        codes = np.where(sizes[codes] < min_rows, -1, codes) + 1  # 0: the pooled small groups
+        scores[str(name)] = _grouped_auc(codes, y)
+    return pd.Series(scores, dtype="float64").sort_values(ascending=False)
+
+
+def _grouped_auc(codes: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of scoring each row by its group's positive rate, from per-group counts (rows of equal rate tie)."""
+    positives = np.bincount(codes, weights=y).astype("float64")
+    negatives = np.bincount(codes, weights=1 - y).astype("float64")
+    total_pos, total_neg = positives.sum(), negatives.sum()
+    if not total_pos or not total_neg:
+        return np.nan
+    rate = positives / np.maximum(positives + negatives, 1)
+    levels, level = np.unique(rate, return_inverse=True)
+    positives, negatives = np.bincount(level, weights=positives), np.bincount(level, weights=negatives)
+    negatives_below = np.cumsum(negatives) - negatives
+    return float(np.sum(positives * (negatives_below + 0.5 * negatives)) / (total_pos * total_neg))
+
+
 def find_segment_columns(columns: list[str]) -> dict[str, str]:
     """Plan and tenure columns, found by name: ``...plan`` and ``...tenure...``."""
     found = {}

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from features.errors import ChurnInputError
 from training.baseline import fit_baseline
 from training.data import TrainingTable, load_training_table, read_table, read_truth
-from training.evaluate import classification_metrics, oracle_comparison, segment_metrics, summarise_folds
+from training.evaluate import classification_metrics, oracle_comparison, segment_metrics, single_feature_auc, summarise_folds
 from training.fit import cross_validate, fit_churn_model
 from training.model import ChurnModel
 from training.split import Split, check_positives, cv_folds, split_rows
@@ -46,6 +46,7 @@ class TrainingOptions:
     # The quality bar a model must pass to be registered as challenger.
     min_auc: float = 0.6
     max_auc_below_baseline: float = 0.02
+    max_single_feature_auc: float = 0.97  # above it a feature alone is suspected of leaking the label
     model_params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ class ExperimentResult:
     fit_seconds: float
     tuning_trials: pd.DataFrame | None = None
     baseline_oracle: dict[str, float] | None = None
+    single_feature_auc: pd.Series = field(default_factory=lambda: pd.Series(dtype="float64"))
 
     def quality_failures(self, options: TrainingOptions) -> list[str]:
         """Why this model may not become challenger; empty when it passes the bar."""
@@ -93,6 +95,14 @@ class ExperimentResult:
             failures.append(
                 f"validation ROC AUC {auc:.3f} trails the logistic-regression baseline's {baseline_auc:.3f} "
                 f"by more than {options.max_auc_below_baseline:.3f}"
+            )
+        suspects = self.single_feature_auc[self.single_feature_auc > options.max_single_feature_auc]
+        if len(suspects):
+            named = ", ".join(f"{name} (AUC {auc:.3f})" for name, auc in suspects.head(5).items())
+            failures.append(
+                f"{named} alone separate{'s' if len(suspects) == 1 else ''} churned from retained rows almost perfectly "
+                f"(above {options.max_single_feature_auc:.2f}): recorded after the churn, like a status or an end date? "
+                "Exclude it (--exclude), or raise --max-single-feature-auc if it is known before as_of"
             )
         return failures
 
@@ -148,6 +158,7 @@ def run_experiment(data: PreparedData, options: TrainingOptions, *, on_progress:
             X, y, split.train, split.holdout, n_trials=options.tune_trials, base_params=params, seed=options.seed, on_progress=on_progress
         )
 
+    strength = single_feature_auc(X.iloc[split.fit_rows], y[split.fit_rows])
     on_progress(f"fitting the model on {len(split.train)} rows, {len(table.feature_columns)} features")
     started = time.perf_counter()
     model = fit_churn_model(X, y, split.train, split.holdout, params)
@@ -195,4 +206,5 @@ def run_experiment(data: PreparedData, options: TrainingOptions, *, on_progress:
         fit_seconds=fit_seconds,
         tuning_trials=trials,
         baseline_oracle=baseline_oracle,
+        single_feature_auc=strength,
     )

@@ -121,7 +121,9 @@ def _log_model_run(data: PreparedData, result: ExperimentResult, options: Traini
     table, split, model = data.table, data.split, result.model
     mlflow.log_params(_run_params(data, options) | {f"model_{k}": v for k, v in result.params.items()}
                       | {"best_iteration": model.best_iteration_})
-    mlflow.log_metrics(_prefixed("val_", result.metrics) | result.cv | {"fit_seconds": result.fit_seconds})
+    strongest = result.single_feature_auc.max() if len(result.single_feature_auc) else np.nan
+    mlflow.log_metrics(_prefixed("val_", result.metrics) | result.cv | {"fit_seconds": result.fit_seconds}
+                       | ({"max_single_feature_auc": float(strongest)} if np.isfinite(strongest) else {}))
     if result.oracle:
         mlflow.log_metrics({k: v for k, v in result.oracle.items() if np.isfinite(v)})
     _log_inputs(data)
@@ -143,7 +145,8 @@ def _log_model_run(data: PreparedData, result: ExperimentResult, options: Traini
         mlflow.log_table(result.segments, "evaluation/segments.json")
     if result.tuning_trials is not None:
         mlflow.log_table(_json_safe(result.tuning_trials), "tuning/trials.json")
-    mlflow.log_dict(_feature_report(data, model), "features/feature_list.json")
+    mlflow.log_dict(_feature_report(data, model) | {"single_feature_auc": result.single_feature_auc.round(4).dropna().to_dict()},
+                    "features/feature_list.json")
 
     validation_rows = table.rows.iloc[split.validation].drop(columns=[table.label_column]).rename(columns={LABEL: table.label_column})
     with tempfile.TemporaryDirectory() as folder:
@@ -187,7 +190,8 @@ def _run_params(data: PreparedData, options: TrainingOptions | None) -> dict:
         params["validation_dates"] = ",".join(f"{d:%Y-%m-%d}" for d in split.validation_dates)
     if options is not None:
         params |= {"seed": options.seed, "tune_trials": options.tune_trials, "min_auc": options.min_auc,
-                   "max_auc_below_baseline": options.max_auc_below_baseline}
+                   "max_auc_below_baseline": options.max_auc_below_baseline,
+                   "max_single_feature_auc": options.max_single_feature_auc}
     return params
 
 

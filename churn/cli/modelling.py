@@ -28,6 +28,10 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed; the same data and seed give the same metrics.")] = 0,
     cv_folds: Annotated[int, typer.Option(min=0, help="Cross-validation folds for the spread of each metric; 0 or 1 skips.")] = 5,
     min_auc: Annotated[float, typer.Option(help="Validation ROC AUC a model needs to be registered as challenger.")] = 0.6,
+    max_single_feature_auc: Annotated[
+        float,
+        typer.Option(help="ROC AUC above which one feature alone is taken for a leak of the label, and the model is not registered."),
+    ] = 0.97,
     class_weight: Annotated[
         Optional[str], typer.Option(help="'balanced' up-weights churners while boosting; the calibrator maps scores back.")
     ] = None,
@@ -53,7 +57,8 @@ def train(
         model_params["max_train_rows"] = max_train_rows or None
     options = TrainingOptions(
         label=label, id_column=id, time_column=time, exclude=tuple(exclude or ()), seed=seed,
-        tune_trials=tune, cv_folds=cv_folds, min_auc=min_auc, model_params=model_params,
+        tune_trials=tune, cv_folds=cv_folds, min_auc=min_auc, max_single_feature_auc=max_single_feature_auc,
+        model_params=model_params,
     )
     with clean_errors():
         result = train_model(

@@ -11,6 +11,7 @@ from training.evaluate import (
     oracle_comparison,
     recall_at_top,
     segment_metrics,
+    single_feature_auc,
     summarise_folds,
     tenure_bucket,
     top_share_lift,
@@ -95,3 +96,32 @@ def test_fold_summary_reports_mean_and_spread():
     summary = summarise_folds([{"roc_auc": 0.7}, {"roc_auc": 0.8}, {"roc_auc": 0.9}])
     assert summary["cv_roc_auc_mean"] == pytest.approx(0.8)
     assert summary["cv_roc_auc_std"] == pytest.approx(0.1)
+
+
+def test_single_feature_auc_scores_each_group_by_its_churn_rate():
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 1, 0])
+    plan = pd.Series(["a", "a", "a", "b", "b", "b", "b", None, None, "c"])
+    rate = pd.Series(y).groupby(plan.fillna("empty")).transform("mean").to_numpy()  # a 2/3, b 1/4, empty 1/2, c 0
+    from sklearn.metrics import roc_auc_score
+
+    got = single_feature_auc(pd.DataFrame({"plan": plan}), y, min_rows=1)["plan"]
+    assert got == pytest.approx(roc_auc_score(y, rate))
+    # With groups of at least 3 rows, "c" and the two empty rows are pooled into one group (1/3).
+    pooled = np.where(plan.isin(["a", "b"]), rate, 1 / 3)
+    assert single_feature_auc(pd.DataFrame({"plan": plan}), y, min_rows=3)["plan"] == pytest.approx(roc_auc_score(y, pooled))
+
+
+def test_single_feature_auc_finds_a_leak_whichever_way_it_points_and_not_chance():
+    rng = np.random.default_rng(0)
+    y = (rng.random(4000) < 0.1).astype(int)
+    X = pd.DataFrame({
+        "status": np.where(y == 1, "churned", "active"),  # recorded after the fact
+        "end_date_known": np.where(y == 1, rng.normal(size=4000), np.nan),  # filled in only for churners
+        "retention_score": -3.0 * y + rng.normal(size=4000),  # a leak pointing down
+        "logins": rng.poisson(5 - 2 * y),  # a real signal
+        "noise": rng.normal(size=4000),
+        "crm_id": rng.integers(0, 3000, 4000).astype(str),  # thousands of values, each seen once or twice
+    })
+    auc = single_feature_auc(X, y)
+    assert list(auc.index[:3]) == ["status", "end_date_known", "retention_score"] and (auc.iloc[:3] > 0.97).all()
+    assert 0.6 < auc["logins"] < 0.9 and auc["noise"] < 0.6 and auc["crm_id"] < 0.6

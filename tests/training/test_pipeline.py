@@ -142,3 +142,18 @@ def test_a_worse_challenger_does_not_take_champion_unless_forced(tracking, make_
     assert forced.promoted
     assert aliases() == {"challenger": "2", "champion": "2"}
     assert np.isfinite(forced.champion_metrics["roc_auc"])
+
+
+def test_a_feature_that_leaks_the_label_keeps_the_model_out_of_the_registry(tracking, make_table, table_file, fast_options):
+    """A status column from today's export tells every past row whether it churned; the run says which column."""
+    frame = make_table(300, 6)
+    frame["account__attr_status"] = np.where(frame["churned"].eq(1).fillna(False), "cancelled", "active")
+    leaky = train(table_file(frame), fast_options, artifact_location=tracking["artifacts"])
+    assert leaky.registered_version is None and aliases() == {}
+    assert any("account__attr_status (AUC 1.000) alone separates churned" in failure for failure in leaky.quality_failures)
+    run = mlflow.get_run(leaky.run_id)
+    assert run.data.metrics["max_single_feature_auc"] == pytest.approx(1.0)
+
+    excluded = dataclasses.replace(fast_options, exclude=("account__attr_status",))
+    clean = train(table_file(frame), excluded, artifact_location=tracking["artifacts"])
+    assert clean.registered_version == "1" and mlflow.get_run(clean.run_id).data.metrics["max_single_feature_auc"] < 0.9
