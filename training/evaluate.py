@@ -104,8 +104,9 @@ def single_feature_auc(X: pd.DataFrame, y: np.ndarray, *, bins: int = 20, min_ro
 
     In churn data a column that alone separates the two almost perfectly has nearly always been
     recorded after the fact (a status, an end date, a cancellation reason), so it is a leak to
-    find, not a signal to celebrate. A feature's rows are grouped (numbers into ``bins`` quantile
-    bins, anything else by value, empty as a group of its own) and each group is scored by its
+    find, not a signal to celebrate. A feature's rows are grouped (text by value; numbers by value
+    where one value holds at least a ``bins``-th of the rows, like the zeros of a count, the rest
+    into ``bins`` quantile bins; empty as a group of its own) and each group is scored by its
     churn rate, so a feature predicting in either direction, or by being empty, scores high.
     Groups of fewer than ``min_rows`` rows are pooled, so a many-valued text column cannot score
     high by chance.
@@ -113,14 +114,25 @@ def single_feature_auc(X: pd.DataFrame, y: np.ndarray, *, bins: int = 20, min_ro
     y = np.asarray(y, dtype=np.int8)
     scores = {}
     for name in X.columns:
-        column = X[name]
-        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-            column = pd.qcut(column.astype("float64"), bins, labels=False, duplicates="drop")
-        codes, _ = pd.factorize(column, use_na_sentinel=False)
+        codes = _value_groups(X[name], bins)
         sizes = np.bincount(codes)
         codes = np.where(sizes[codes] < min_rows, -1, codes) + 1  # 0: the pooled small groups
         scores[str(name)] = _grouped_auc(codes, y)
     return pd.Series(scores, dtype="float64").sort_values(ascending=False)
+
+
+def _value_groups(column: pd.Series, bins: int) -> np.ndarray:
+    """A group number per row: see ``single_feature_auc``."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return pd.factorize(column, use_na_sentinel=False)[0]
+    values = pd.Series(column.astype("float64").to_numpy(na_value=np.nan))
+    counts = values.value_counts()
+    common = values.isin(counts.index[counts >= len(values) / bins])
+    rest = values.where(~common)
+    if rest.nunique() > bins:  # ranks, so ties share a bin and infinities are ordinary values
+        rest = pd.qcut(rest.rank(method="min"), bins, labels=False, duplicates="drop").astype("float64")
+    parts = pd.DataFrame({"value": values.where(common), "bin": rest})
+    return parts.groupby(["value", "bin"], dropna=False, sort=False).ngroup().to_numpy()
 
 
 def _grouped_auc(codes: np.ndarray, y: np.ndarray) -> float:

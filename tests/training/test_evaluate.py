@@ -118,10 +118,13 @@ def test_single_feature_auc_finds_a_leak_whichever_way_it_points_and_not_chance(
         "status": np.where(y == 1, "churned", "active"),  # recorded after the fact
         "end_date_known": np.where(y == 1, rng.normal(size=4000), np.nan),  # filled in only for churners
         "retention_score": -3.0 * y + rng.normal(size=4000),  # a leak pointing down
+        "is_cancelled": y.astype("float64"),  # two values, no quantiles to cut
+        "days_since_cancellation": np.where(y == 1, rng.integers(1, 400, 4000), 0),  # zero for nine rows in ten
         "logins": rng.poisson(5 - 2 * y),  # a real signal
         "noise": rng.normal(size=4000),
         "crm_id": rng.integers(0, 3000, 4000).astype(str),  # thousands of values, each seen once or twice
     })
     auc = single_feature_auc(X, y)
-    assert list(auc.index[:3]) == ["status", "end_date_known", "retention_score"] and (auc.iloc[:3] > 0.97).all()
+    leaks = ["status", "end_date_known", "retention_score", "is_cancelled", "days_since_cancellation"]
+    assert set(auc.index[:5]) == set(leaks) and (auc[leaks] > 0.97).all()
     assert 0.6 < auc["logins"] < 0.9 and auc["noise"] < 0.6 and auc["crm_id"] < 0.6
