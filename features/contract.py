@@ -222,7 +222,7 @@ def _date_columns(table: ir.Table, columns: list[str]) -> set[str]:
     checks = {}
     for i, column in enumerate(text):
         value = table[column].strip().nullif("")
-        is_time = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & value.try_cast(dt.Timestamp(timezone="UTC")).notnull()
+        is_time = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & _text_time(value).notnull()
         checks[f"given_{i}"] = value.count()
         checks[f"times_{i}"] = is_time.fill_null(False).sum()
     counts = _collect(table.aggregate(**checks))
@@ -287,8 +287,8 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
         return value.cast("string")
     if dtype.is_string():
         text = value.strip().nullif("")
-        if kind == TIME:  # through a zoned timestamp, so "…+02:00" is read as the instant it names, in UTC
-            return ibis.coalesce(text.try_cast(dt.Timestamp(timezone="UTC")).cast("timestamp"), _from_epoch(text.try_cast("float64")))
+        if kind == TIME:
+            return ibis.coalesce(_text_time(text), _from_epoch(text.try_cast("float64")))
         return text.try_cast("float64")
     if dtype.is_null():
         return value.cast("timestamp" if kind == TIME else "float64")
@@ -300,6 +300,12 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
         return value.cast("float64")
     expected = "timestamps, dates or Unix times" if kind == TIME else "numbers"
     raise ChurnInputError(f"has type {dtype}, expected {expected}", table=table, column=column)
+
+
+def _text_time(text: ir.StringValue) -> ir.TimestampValue:
+    """Text as a time, through a zoned timestamp so "…+02:00" is read as the instant it names, in UTC; null when
+    the text is no time."""
+    return text.try_cast(dt.Timestamp(timezone="UTC")).cast("timestamp")
 
 
 # Unix times: (values below this size, units per second); seconds from 1973 on, and so on; None: not a time.
