@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.account import account_features
-from features.contract import Prepared, prepare, read_tables
+from features.contract import Prepared, cached, prepare, read_tables
 from features.calendar import Calendar
 from features.engagement import email_features, emails_by_segment, survey_features
 from features.errors import ChurnInputError
@@ -142,17 +142,17 @@ def plan_features(
     on_progress(f"compacting events for {len(dates)} observation dates")
     events = tables["events"]
     events = events.filter(events.timestamp < calendar.moments[-1])  # no feature sees later events
-    by_segment = _cached(events_by_segment(events, calendar))
-    users = _cached(user_activity(events, calendar))
+    by_segment = cached(events_by_segment(events, calendar))
+    users = cached(user_activity(events, calendar))
     type_counts = event_type_counts(by_segment, calendar)
     event_types = [name for name, _ in type_counts]
     generic_types = generic_event_types(type_counts, options.max_event_types)
-    per_segment = _cached(
+    per_segment = cached(
         counts_per_segment(by_segment, mapping=options.mapping, event_types=event_types, generic_types=generic_types)
     )
     subscriptions = tables["subscriptions"]
-    churns = _cached(churn_dates(subscriptions, options.grace_days))
-    spine = _cached(customers(subscriptions, dates_table))
+    churns = cached(churn_dates(subscriptions, options.grace_days))
+    spine = cached(customers(subscriptions, dates_table))
 
     on_progress("defining features")
     labelled = churn_labels(
@@ -172,7 +172,7 @@ def plan_features(
     if "tickets" in tables:
         families.append(support_features(spine, tables["tickets"], dates_table, options.windows))
     if "emails" in tables:
-        emails = _cached(emails_by_segment(tables["emails"], calendar))
+        emails = cached(emails_by_segment(tables["emails"], calendar))
         families.append(email_features(spine, emails, calendar))
     if "surveys" in tables:
         families.append(survey_features(spine, tables["surveys"], dates_table, max(options.windows)))
@@ -291,12 +291,6 @@ def _disconnect(con) -> None:
     for name in list(con._cache_name_to_entry):
         con._finalize_cached_table(name)
     con.disconnect()
-
-
-def _cached(table: ir.Table) -> ir.Table:
-    """``Table.cache`` with the in-memory tables it reads registered first, which PySpark's cache leaves undone."""
-    table._find_backend()._run_pre_execute_hooks(table)
-    return table.cache()
 
 
 _counter = iter(range(1 << 62))

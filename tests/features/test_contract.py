@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -171,6 +172,35 @@ def test_times_with_a_utc_offset_are_read_as_the_instants_they_name(tmp_path):
     pd.testing.assert_frame_equal(built["csv"], built["utc"])
 
 
+def _at(t: pd.Timestamp, zone: str) -> pd.Timestamp:
+    return t.tz_localize("UTC").tz_convert(zone)
+
+
+# Ways a UTC instant is written as text, each to be read back as that instant.
+TEXT_TIMES = (
+    lambda t: _at(t, "Europe/Berlin").isoformat(),  # 2025-02-25T10:00:00+01:00
+    lambda t: f" {t:%Y-%m-%d %H:%M:%S} ",  # no zone is UTC; spaces around it
+    lambda t: f"{t:%Y-%m-%dT%H:%M:%S}Z",
+    lambda t: f"{t:%Y-%m-%d %H:%M:%S} UTC",
+    lambda t: f"{_at(t, 'Asia/Kolkata'):%Y-%m-%d %H:%M:%S.%f%z}",  # 2025-02-25 14:30:00.000000+0530
+    lambda t: f"{_at(t, 'Etc/GMT+3'):%Y-%m-%d %H:%M:%S %z}",  # 2025-02-25 06:00:00 -0300, as Ruby writes it
+    lambda t: str(int(t.timestamp())),  # Unix seconds
+    lambda t: str(int(t.timestamp() * 1000)),  # Unix milliseconds
+)
+
+
+def test_every_way_of_writing_a_time_as_text_names_the_same_instant():
+    """One column mixing ISO text with and without a zone or offset, and Unix times: the features are those of
+    the UTC timestamps."""
+    tables = contract_tables()
+    events = tables["events"]
+    text = [TEXT_TIMES[i % len(TEXT_TIMES)](t) for i, t in enumerate(events["timestamp"])]
+    assert len(events) > len(TEXT_TIMES)
+    expected = build_features(tables, DATES, now=NOW)
+    as_text = build_features({**tables, "events": events.assign(timestamp=text)}, DATES, now=NOW)
+    pd.testing.assert_frame_equal(as_text, expected)
+
+
 def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     """As Spark writes a table (``events.parquet/part-*.parquet`` beside ``_SUCCESS``), or a plain ``events/`` folder."""
     tables = contract_tables()
@@ -192,6 +222,38 @@ def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     (tmp_path / "empty" / "events.parquet").mkdir()
     with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet files"):
         build_feature_file(tmp_path / "empty", tmp_path / "empty.parquet", as_of=DATES, now=NOW)
+
+
+def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
+    """A field too many (a comma in an unquoted category) would shift that row's later columns: refused, not guessed."""
+    folder = write_folder(tmp_path / "data", contract_tables(), csv=("tickets",))
+    lines = (folder / "tickets.csv").read_text().splitlines()
+    lines[2] += ",urgent"
+    (folder / "tickets.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "features.parquet"
+    result = CliRunner().invoke(app, ["features", "--data", str(folder), "--out", str(out), "--as-of", "2025-03-01"])
+    assert result.exit_code == 2 and not out.exists()
+    assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(Expected Number of "
+                     r"Columns: 8 Found: 9\): 't2,stay,.*,urgent'", " ".join(result.output.split()))
+
+
+def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
+    """An export that gained a column and lost ``user_id`` midway: the later part's events are nobody's activity."""
+    tables = contract_tables()
+    events = tables["events"]
+    folder = write_folder(tmp_path / "data", {name: frame for name, frame in tables.items() if name != "events"})
+    (folder / "events").mkdir()
+    events.iloc[:6].to_parquet(folder / "events" / "part-0.parquet", index=False)
+    later = events.iloc[6:].drop(columns="user_id").assign(device="mobile")
+    later.to_parquet(folder / "events" / "part-1.parquet", index=False)
+    build_feature_file(folder, tmp_path / "parts.parquet", as_of=DATES, now=NOW)
+    anonymous = events.assign(user_id=events.user_id.where(events.index < 6, None))
+    expected = build_features({**tables, "events": anonymous}, DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "parts.parquet"), expected, check_dtype=False)
+    (folder / "events" / "part-1.parquet").write_text("account_id,timestamp\n")
+    with pytest.raises(ChurnInputError, match=r"^events: cannot be read: .*part-1\.parquet"):
+        build_feature_file(folder, tmp_path / "damaged.parquet", as_of=DATES, now=NOW)
+    assert not (tmp_path / "damaged.parquet").exists()
 
 
 def test_contract_columns_written_in_another_style_are_recognised(tmp_path):

@@ -40,9 +40,9 @@ def _feature_table(con, data) -> pd.DataFrame:
 
 
 def _as_another_company_exports_it(data) -> None:
-    """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style,
-    tickets as CSV with times as text with a UTC offset, survey times as Unix milliseconds, and accounts with a
-    founding year and a closing date as text."""
+    """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
+    (the later part with a column more), tickets as CSV with times as text with a UTC offset, survey times as Unix
+    milliseconds, and accounts with a founding year and a closing date as text."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -62,7 +62,7 @@ def _as_another_company_exports_it(data) -> None:
     (data / "events.parquet").unlink()
     (data / "events").mkdir()
     half = len(events) // 2
-    for i, part in enumerate((events.iloc[:half], events.iloc[half:])):
+    for i, part in enumerate((events.iloc[:half], events.iloc[half:].assign(device="web"))):
         part.to_parquet(data / "events" / f"part-{i:05d}.parquet", index=False)
     for name, frame in frames.items():
         frame.to_parquet(data / f"{name}.parquet", index=False)
