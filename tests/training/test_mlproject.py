@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -43,3 +44,31 @@ def test_mlflow_run_trains_and_promotes(tmp_path, make_table, table_file):
     baseline_runs = client.search_runs([experiment_id], filter_string="tags.role = 'baseline'")
     assert len(model_runs) == 1 and len(baseline_runs) == 1
     assert model_runs[0].data.tags.get("mlflow.project.entryPoint") == "train"
+
+
+@pytest.mark.slow
+def test_mlflow_run_builds_features_with_a_company_mapping(tmp_path):
+    """The features entry point passes its parameters on: a company's own name for logins is counted as logins."""
+    from features.synthetic import generate
+
+    data = tmp_path / "data"
+    generate(data, n_accounts=30, months=4, seed=1)
+    events = pd.read_parquet(data / "events.parquet")
+    events["event_type"] = events["event_type"].replace({"login": "Signed In"})
+    events.to_parquet(data / "events.parquet", index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[event_types]\nlogin = ["Signed In"]\n')
+    out = tmp_path / "features.parquet"
+    bin_dir = str(Path(sys.executable).parent)
+    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db", "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    env.pop("MLFLOW_RUN_ID", None)
+    run = [str(Path(bin_dir) / "mlflow"), "run", str(ROOT), "--env-manager", "local", "-e", "features"]
+    params = {"data": data, "out": out, "mapping": mapping, "freq": "weekly", "horizon_days": 14}
+    built = subprocess.run(
+        run + [arg for name, value in params.items() for arg in ("-P", f"{name}={value}")],
+        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    table = pd.read_parquet(out)
+    assert table["as_of"].dt.day_of_week.eq(0).all() and table["as_of"].nunique() > 8  # weekly: Mondays
+    assert table["usage__logins__30d"].sum() > 0
