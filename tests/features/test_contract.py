@@ -233,8 +233,8 @@ def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
     out = tmp_path / "features.parquet"
     result = CliRunner().invoke(app, ["features", "--data", str(folder), "--out", str(out), "--as-of", "2025-03-01"])
     assert result.exit_code == 2 and not out.exists()
-    assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(Expected Number of "
-                     r"Columns: 8 Found: 9\): 't2,stay,.*,urgent'", " ".join(result.output.split()))
+    message = " ".join(result.output.split())
+    assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(.*9.*\): 't2,stay,.*,urgent'", message)
 
 
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):

@@ -1,4 +1,4 @@
-"""`mlflow run . -e train` and `-e promote` reproduce the pipeline from the MLproject file."""
+"""`mlflow run . -e features`, `-e train` and `-e promote` reproduce the pipeline from the MLproject file."""
 
 import os
 import subprocess
@@ -60,7 +60,8 @@ def test_mlflow_run_builds_features_with_a_company_mapping(tmp_path):
     mapping.write_text('[event_types]\nlogin = ["Signed In"]\n')
     out = tmp_path / "features.parquet"
     bin_dir = str(Path(sys.executable).parent)
-    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db", "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db", "PATH": path}
     env.pop("MLFLOW_RUN_ID", None)
     run = [str(Path(bin_dir) / "mlflow"), "run", str(ROOT), "--env-manager", "local", "-e", "features"]
     params = {"data": data, "out": out, "mapping": mapping, "freq": "weekly", "horizon_days": 14}
