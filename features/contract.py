@@ -8,6 +8,7 @@ usable but must not count (unknown accounts, dated after the cut-off) are remove
 from __future__ import annotations
 
 import contextlib
+import gzip
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -152,9 +153,18 @@ def _open(con, name: str, files: TableFiles) -> ir.Table:
 def _csv_table(con, name: str, path: Path) -> ir.Table:
     """A CSV file, every column as text, once checked whole: a line that does not parse (a field too many or too
     few, an unclosed quote, bytes that are not UTF-8) is refused, naming the line. DuckDB records such lines in
-    the rejects table rather than stopping at the first."""
+    the rejects table rather than stopping at the first. UTF-16 is read when the file starts with its byte-order
+    mark."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as file:
+        start = file.read(2)
+    if not start:
+        raise ChurnInputError(f"{path.name} is empty", table=name)
+    encoding = "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8"  # a byte-order mark: Excel's "Unicode text"
     rejects, scans = ibis.util.gen_name("churn_rejects"), ibis.util.gen_name("churn_reject_scans")
-    table = con.read_csv(path, all_varchar=True, store_rejects=True, rejects_table=rejects, rejects_scan=scans)
+    table = con.read_csv(
+        path, all_varchar=True, encoding=encoding, store_rejects=True, rejects_table=rejects, rejects_scan=scans
+    )
     table.count().execute()
     bad = con.table(rejects)
     summary = _collect(bad.aggregate(lines=bad.line.nunique(), first=bad.line.min()))

@@ -237,6 +237,20 @@ def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
     assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(.*9.*\): 't2,stay,.*,urgent'", message)
 
 
+def test_a_csv_saved_as_utf16_is_read_and_an_empty_one_is_named(tmp_path):
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark; a zero-byte file is an export that failed."""
+    tables = contract_tables()
+    tables["accounts"]["industry"] = ["détail", "saas", "saas", "santé", "détail"]
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {name: frame for name, frame in tables.items() if name != "accounts"})
+    tables["accounts"].to_csv(folder / "accounts.csv", index=False, encoding="utf-16")
+    build_feature_file(folder, tmp_path / "utf16.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "utf16.parquet"), expected, check_dtype=False)
+    (folder / "accounts.csv").write_bytes(b"")
+    with pytest.raises(ChurnInputError, match=r"^accounts: accounts\.csv is empty$"):
+        build_feature_file(folder, tmp_path / "empty.parquet", as_of=DATES, now=NOW)
+
+
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
     """An export that gained a column and lost ``user_id`` midway: the later part's events are nobody's activity."""
     tables = contract_tables()
