@@ -156,8 +156,11 @@ def _csv_table(con, name: str, path: Path) -> ir.Table:
     the rejects table rather than stopping at the first. UTF-16 is read when the file starts with its byte-order
     mark."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as file:
-        start = file.read(2)
+    try:
+        with opener(path, "rb") as file:
+            start = file.read(2)
+    except OSError as exc:  # a .gz that is not gzip
+        raise ChurnInputError(f"{path.name} cannot be read: {exc}", table=name) from None
     if not start:
         raise ChurnInputError(f"{path.name} is empty", table=name)
     encoding = "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8"  # a byte-order mark: Excel's "Unicode text"

@@ -237,7 +237,7 @@ def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
     assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(.*9.*\): 't2,stay,.*,urgent'", message)
 
 
-def test_a_csv_saved_as_utf16_is_read_and_an_empty_one_is_named(tmp_path):
+def test_a_csv_saved_as_utf16_is_read_and_an_empty_or_falsely_gzipped_one_is_named(tmp_path):
     """Excel's "Unicode text" is UTF-16 with a byte-order mark; a zero-byte file is an export that failed."""
     tables = contract_tables()
     tables["accounts"]["industry"] = ["détail", "saas", "saas", "santé", "détail"]
@@ -249,6 +249,10 @@ def test_a_csv_saved_as_utf16_is_read_and_an_empty_one_is_named(tmp_path):
     (folder / "accounts.csv").write_bytes(b"")
     with pytest.raises(ChurnInputError, match=r"^accounts: accounts\.csv is empty$"):
         build_feature_file(folder, tmp_path / "empty.parquet", as_of=DATES, now=NOW)
+    (folder / "accounts.csv").unlink()
+    (folder / "accounts.csv.gz").write_bytes(b"account_id,created_at\n")  # named .gz, but plain text
+    with pytest.raises(ChurnInputError, match=r"^accounts: accounts\.csv\.gz cannot be read: Not a gzipped file"):
+        build_feature_file(folder, tmp_path / "gz.parquet", as_of=DATES, now=NOW)
 
 
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
