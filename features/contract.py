@@ -42,6 +42,11 @@ class TableSpec:
     optional: dict[str, str] = field(default_factory=dict)
     is_log: bool = False
 
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Every column the contract knows, required or optional, with its kind."""
+        return {**self.columns, **self.optional}
+
 
 CONTRACT = {
     "accounts": TableSpec(
@@ -144,7 +149,7 @@ def _open(con, name: str, files: TableFiles) -> ir.Table:
         if files.format == "csv":
             return con.read_csv(files.source, inferSchema=False)
         return con.read_parquet(str(files.source), mergeSchema=True)
-    with reading(name):
+    with _reading(name):
         if files.format == "csv":
             return _csv_table(con, name, files.source)
         return con.read_parquet([str(path) for path in files.paths], union_by_name=len(files.paths) > 1)
@@ -182,7 +187,7 @@ def _csv_table(con, name: str, path: Path) -> ir.Table:
 
 
 @contextlib.contextmanager
-def reading(name: str):
+def _reading(name: str):
     """Errors DuckDB raises while reading a table's files (not Parquet, a schema it cannot reconcile, a damaged
     file) become input errors naming the table."""
     try:
@@ -214,18 +219,18 @@ def prepare(
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
     raw = {name: _contract_names(name, table) for name, table in raw.items() if name in CONTRACT}
-    with reading("accounts"):
+    with _reading("accounts"):
         carried, unused = account_attributes(raw["accounts"], attributes)
     typed = {}
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else ())
         if _parses_text(table, name):
-            with reading(name):
+            with _reading(name):
                 typed[name] = cached(typed[name])
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, skipped, first_times, latest = {}, {}, {}, []
     for name, table in typed.items():
-        with reading(name):
+        with _reading(name):
             profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile)
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
@@ -318,7 +323,7 @@ def contract_renames(name: str, columns: list[str]) -> dict[str, str]:
     punctuation are set aside."""
     spec = CONTRACT[name]
     renames = {}
-    for column in {**spec.columns, **spec.optional}:
+    for column in spec.kinds:
         matches = [c for c in columns if _plain(c) == _plain(column)]
         if column not in columns and len(matches) == 1:
             renames[column] = matches[0]
@@ -362,7 +367,7 @@ def _unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str
 
 def _unparsed_example(name: str, raw: ir.Table, column: str) -> str:
     """A value of ``column`` as given that did not parse: looked up again only when there is one to show."""
-    kind = {**CONTRACT[name].columns, **CONTRACT[name].optional}[column]
+    kind = CONTRACT[name].kinds[column]
     flags = _unparsed_flags(raw, {column: _as(raw[column], kind, name, column)}, {column: kind})
     bad = raw.filter(flags[f"{UNPARSED}{column}"])
     return _collect(bad.select(example=bad[column].cast("string")).limit(1))["example"]
@@ -380,9 +385,7 @@ def _parsed_columns(table: ir.Table, kinds: dict[str, str]) -> list[str]:
 
 def _parses_text(table: ir.Table, name: str) -> bool:
     """Whether a time or number column of the table is text (CSV), which is slow to parse and so parsed once."""
-    spec = CONTRACT[name]
-    kinds = {**spec.columns, **spec.optional}
-    return any(table[column].type().is_string() for column in _parsed_columns(table, kinds))
+    return any(table[column].type().is_string() for column in _parsed_columns(table, CONTRACT[name].kinds))
 
 
 def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
@@ -462,7 +465,7 @@ def _profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datetime) -
             metrics[f"rule:{column}"] = (bad.sum(), "sum")
             metrics[f"rule_example:{column}"] = (table[column].cast("string").arbitrary(where=bad), "arbitrary")
     metrics["first"] = (table[spec.row_time].min(where=~future), "min")
-    for column, kind in {**spec.columns, **spec.optional}.items():
+    for column, kind in spec.kinds.items():
         if kind == TIME and column in table.columns:
             metrics[f"last:{column}"] = (table[column].max(where=~future & (table[column] <= cutoff)), "max")
     metrics = {key.replace(":", "__"): metric for key, metric in metrics.items()}  # ":" is not valid in every SQL
@@ -500,7 +503,7 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
     get = lambda key: profile.get(key.replace(":", "__"))  # noqa: E731
     if name == "accounts" and not get("rows"):
         raise ChurnInputError("no rows", table=name)
-    for column, kind in {**spec.columns, **spec.optional}.items():
+    for column, kind in spec.kinds.items():
         if get(f"unparsed:{column}"):
             what = "timestamp" if kind == TIME else "number"
             raise ChurnInputError(
