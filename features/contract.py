@@ -446,43 +446,85 @@ def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
 
 
 def _profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datetime) -> dict:
-    """Counts of every problem, with an example value each, in one pass over the table.
+    """Counts of every problem, with an example value each, in as little reading as the table allows.
 
-    A table naming accounts is profiled per account first, and the unknown accounts are found
-    among those few groups rather than by looking up every row (the lookup costs as much again
-    as the whole profile of a big event log).
+    A log naming only known accounts and holding nothing after the cut-off, as most exports do, is
+    profiled from whole-table figures (``_clean_profile``); any other table naming accounts is
+    profiled per account first (``_profile_per_account``).
     """
     spec = CONTRACT[name]
-    future = table[spec.row_time] > cutoff
-    metrics = {"rows": (table.count(), "sum"), "future": (future.sum(), "sum")}
-    for column in [c.removeprefix(UNPARSED) for c in table.columns if c.startswith(UNPARSED)]:
-        metrics[f"unparsed:{column}"] = (table[f"{UNPARSED}{column}"].sum(), "sum")
-    for column in spec.not_null:
-        metrics[f"empty:{column}"] = (table[column].isnull().sum(), "sum")
-    for rule_table, column, _, test in RULES:
-        if rule_table == name and column in table.columns:
-            bad = test(table).fill_null(False)
-            metrics[f"rule:{column}"] = (bad.sum(), "sum")
-            metrics[f"rule_example:{column}"] = (table[column].cast("string").arbitrary(where=bad), "arbitrary")
-    metrics["first"] = (table[spec.row_time].min(where=~future), "min")
-    for column, kind in spec.kinds.items():
-        if kind == TIME and column in table.columns:
-            metrics[f"last:{column}"] = (table[column].max(where=~future & (table[column] <= cutoff)), "max")
-    metrics = {key.replace(":", "__"): metric for key, metric in metrics.items()}  # ":" is not valid in every SQL
-    if name == "accounts":
-        profile = _collect(table.aggregate(**{key: value for key, (value, _) in metrics.items()}))
-    else:
-        per_account = table.group_by("account_id").aggregate(
-            current=(~future).sum(), **{key: value for key, (value, _) in metrics.items()}
-        )
-        known = per_account.account_id.isin(accounts.account_id)
-        profile = _collect(per_account.aggregate(
-            unknown=per_account.current.sum(where=~known).fill_null(0),
-            **{key: _reduce(per_account[key], how, known) for key, (_, how) in metrics.items()},
-        ))
+    profile = None if name == "accounts" else _clean_profile(name, table, accounts, cutoff)
+    if profile is None:
+        profile = _profile_per_account(name, table, accounts, cutoff)
     if spec.unique:
         profile |= _collect(table.aggregate(duplicates=table[spec.unique].count() - table[spec.unique].nunique()))
     return profile
+
+
+def _value_checks(name: str, table: ir.Table) -> dict[str, tuple[ir.Scalar, str]]:
+    """Values that did not parse and values that break a rule: key → (aggregate, how per-account figures combine)."""
+    checks = {}
+    for column in [c.removeprefix(UNPARSED) for c in table.columns if c.startswith(UNPARSED)]:
+        checks[f"unparsed__{column}"] = (table[f"{UNPARSED}{column}"].sum(), "sum")
+    for rule_table, column, _, test in RULES:
+        if rule_table == name and column in table.columns:
+            bad = test(table).fill_null(False)
+            checks[f"rule__{column}"] = (bad.sum(), "sum")
+            checks[f"rule_example__{column}"] = (table[column].cast("string").arbitrary(where=bad), "arbitrary")
+    return checks
+
+
+def _profile_per_account(name: str, table: ir.Table, accounts: ir.Table, cutoff: datetime) -> dict:
+    """The profile in one pass over the table. A table naming accounts is grouped per account first, and the
+    unknown accounts are found among those few groups rather than by looking up every row (the lookup costs as
+    much again as the whole profile of a big event log)."""
+    spec = CONTRACT[name]
+    future = table[spec.row_time] > cutoff
+    metrics = {"rows": (table.count(), "sum"), "future": (future.sum(), "sum"), **_value_checks(name, table)}
+    for column in spec.not_null:
+        metrics[f"empty__{column}"] = (table[column].isnull().sum(), "sum")
+    metrics["first"] = (table[spec.row_time].min(where=~future), "min")
+    for column, kind in spec.kinds.items():
+        if kind == TIME and column in table.columns:
+            metrics[f"last__{column}"] = (table[column].max(where=~future & (table[column] <= cutoff)), "max")
+    if name == "accounts":
+        return _collect(table.aggregate(**{key: value for key, (value, _) in metrics.items()}))
+    per_account = table.group_by("account_id").aggregate(
+        current=(~future).sum(), **{key: value for key, (value, _) in metrics.items()}
+    )
+    known = per_account.account_id.isin(accounts.account_id)
+    return _collect(per_account.aggregate(
+        unknown=per_account.current.sum(where=~known).fill_null(0),
+        **{key: _reduce(per_account[key], how, known) for key, (_, how) in metrics.items()},
+    ))
+
+
+def _clean_profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datetime) -> dict | None:
+    """The profile of a table that names only known accounts and holds nothing after the cut-off; None for any
+    other table.
+
+    Such a table needs no per-account figures but a row count per account, and the rest are
+    whole-table counts, minima and maxima, which DuckDB answers from Parquet's statistics without
+    reading the rows: for a big event log, a fifth of the time of the full pass.
+    """
+    spec = CONTRACT[name]
+    times = [column for column, kind in spec.kinds.items() if kind == TIME and column in table.columns]
+    figures = {"rows": table.count(), "first": table[spec.row_time].min()}
+    figures |= {f"given__{column}": table[column].count() for column in spec.not_null}
+    figures |= {f"latest__{column}": table[column].max() for column in times}
+    figures |= {key: value.fill_null(0) if how == "sum" else value for key, (value, how) in _value_checks(name, table).items()}
+    whole = _collect(table.aggregate(**figures))
+    latest = [_timestamp(whole[f"latest__{column}"]) for column in times]
+    if whole["given__account_id"] < whole["rows"] or any(t is not None and t > cutoff for t in latest):
+        return None
+    per_account = table.group_by("account_id").aggregate(rows=table.count())
+    unknown = per_account.rows.sum(where=~per_account.account_id.isin(accounts.account_id)).fill_null(0)
+    if _collect(per_account.aggregate(unknown=unknown))["unknown"]:
+        return None
+    profile = {key: value for key, value in whole.items() if not key.startswith(("given__", "latest__"))}
+    profile |= {f"empty__{column}": whole["rows"] - whole[f"given__{column}"] for column in spec.not_null}
+    profile |= {f"last__{column}": whole[f"latest__{column}"] for column in times}
+    return profile | {"future": 0, "unknown": 0}
 
 
 def _reduce(column: ir.Column, how: str, known: ir.BooleanColumn) -> ir.Scalar:

@@ -56,13 +56,15 @@ def trend(current, previous):
     return (current + 1) / (previous + 1)
 
 
-def sum_if(value, condition):
-    """``value`` summed over the rows meeting ``condition`` (zero when rows exist and none do).
+def sum_if(count, condition):
+    """A whole ``count`` summed over the rows meeting ``condition`` (zero when rows exist and none do).
 
     A sum of a conditional rather than a filtered aggregate (``sum(where=...)``): with dozens of
-    them in one query, DuckDB runs filtered aggregates several times slower.
+    them in one query, DuckDB runs filtered aggregates several times slower. Summed as a double,
+    exact for counts below 2**53: DuckDB sums 64-bit integers into 128-bit totals, and that wider
+    state makes a query with dozens of such sums about 1.5 times slower.
     """
-    return ibis.ifelse(condition, value, 0).sum()
+    return ibis.ifelse(condition, count.cast("float64"), 0.0).sum().cast("int64")
 
 
 def ratio(numerator, denominator):

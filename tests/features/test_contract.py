@@ -6,12 +6,13 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from churn.cli import app
-from features import analysis
+from features import analysis, contract
 from features.build import build_feature_file, build_features
 from features.calendar import Calendar
 from features.errors import ChurnInputError
@@ -141,6 +142,32 @@ def test_unknown_accounts_do_not_stretch_the_observed_period():
     clean, stretched = build_features(tables, dates, now=NOW), build_features(with_stray, dates, now=NOW)
     assert clean["usage__logins__90d"].isna().any() and clean["churned"].isna().any()  # the test can fail
     pd.testing.assert_frame_equal(stretched, clean)
+
+
+@pytest.mark.parametrize("layout", ["parquet", "csv"])
+def test_a_clean_log_is_profiled_from_whole_table_figures_exactly_as_by_the_full_pass(tmp_path, layout):
+    """Logs naming only known accounts and nothing after the cut-off skip the per-account pass; any other log
+    takes it, so what is counted and dropped never depends on the shortcut."""
+    tables = contract_tables()
+    folder = write_folder(tmp_path / "data", tables, csv=tuple(tables) if layout == "csv" else ())
+    con = ibis.duckdb.connect()
+    raw = contract.read_tables(con, folder)
+    typed = {name: contract._typed(name, contract._contract_names(name, table), ()) for name, table in raw.items()}
+    accounts = typed["accounts"]
+    for name in ("subscriptions", "events", "tickets", "emails", "surveys"):
+        clean = contract._clean_profile(name, typed[name], accounts, NOW)
+        assert clean == contract._profile_per_account(name, typed[name], accounts, NOW), name
+    events = typed["events"]
+    first = events.filter(events.account_id == "stay").limit(1)
+    blanks = events.union(first.mutate(timestamp=ibis.null("timestamp"))).union(first.mutate(event_type=ibis.null("string")))
+    clean = contract._clean_profile("events", blanks, accounts, NOW)
+    assert (clean["empty__timestamp"], clean["empty__event_type"]) == (1, 1)
+    assert clean == contract._profile_per_account("events", blanks, accounts, NOW)
+    assert contract._clean_profile("events", events, accounts, datetime(2025, 6, 1)) is None  # rows after the cut-off
+    ghost = events.filter(events.account_id == "stay").mutate(account_id=ibis.literal("ghost"))
+    assert contract._clean_profile("events", events.union(ghost), accounts, NOW) is None
+    anonymous = events.mutate(account_id=ibis.null("string"))
+    assert contract._clean_profile("events", events.union(anonymous), accounts, NOW) is None
 
 
 def test_numeric_ids_match_across_tables_whatever_their_number_type():
