@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -207,14 +208,16 @@ def prepare(
     cutoff: datetime,
     observed_until: datetime | None = None,
     attributes: tuple[str, ...] | None = None,
+    keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> Prepared:
     """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
 
     Profiles each table in one aggregate query (a second counts duplicate ids). A table with times or numbers
-    written as text (CSV) is parsed once, into a cached table, as every later query would parse it again.
-    ``observed_until`` defaults to the latest time in the data at or before the cut-off.
+    written as text (CSV) is parsed once and kept by ``keep`` (``cached`` by default), as every later query
+    would parse it again. ``observed_until`` defaults to the latest time in the data at or before the cut-off.
     ``attributes`` names the extra account columns to carry (see ``account_attributes``).
     """
+    keep = keep or cached
     for name, spec in CONTRACT.items():
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
@@ -226,7 +229,7 @@ def prepare(
         typed[name] = _typed(name, table, carried if name == "accounts" else ())
         if _parses_text(table, name):
             with _reading(name):
-                typed[name] = cached(typed[name])
+                typed[name] = keep(typed[name])
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, skipped, first_times, latest = {}, {}, {}, []
     for name, table in typed.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -74,6 +75,32 @@ def test_an_unparseable_csv_timestamp_is_named_with_an_example(tmp_path):
     with pytest.raises(ChurnInputError, match=r"tickets\.opened_at: 1 value\(s\) are not a timestamp, e\.g\. 'last tuesday'"):
         build_feature_file(folder, out, as_of=DATES, now=NOW)
     assert not out.exists() and list(tmp_path.glob("*.partial")) == []
+
+
+def test_csv_tables_are_kept_parsed_as_parquet_for_the_build_alone(tmp_path, monkeypatch):
+    """Each CSV table is parsed once into a Parquet file in the temporary folder, removed when the build ends,
+    whether it succeeds or fails; the features are those of the same tables given as frames."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    tables = contract_tables()
+    folder = write_folder(tmp_path / "data", tables, csv=("events", "tickets"))
+    kept = []
+
+    def look(message: str):
+        if message.startswith("building features"):
+            kept.extend(path.name for path in scratch.glob("churn-parsed-*/*.parquet"))
+
+    build_feature_file(folder, tmp_path / "features.parquet", as_of=DATES, now=NOW, on_progress=look)
+    assert len(kept) == 2 and list(scratch.iterdir()) == []
+    expected = build_features(tables, DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "features.parquet"), expected, check_dtype=False)
+    lines = (folder / "events.csv").read_text().splitlines()
+    lines[1] = lines[1].replace(lines[1].split(",")[2], "soon", 1)
+    (folder / "events.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ChurnInputError, match=r"events\.timestamp: 1 value\(s\) are not a timestamp, e\.g\. 'soon'"):
+        build_feature_file(folder, tmp_path / "failed.parquet", as_of=DATES, now=NOW)
+    assert list(scratch.iterdir()) == [] and not (tmp_path / "failed.parquet").exists()
 
 
 def test_cli_exits_non_zero_and_leaves_an_existing_output_untouched(tmp_path):
