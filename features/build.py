@@ -235,27 +235,22 @@ def build_feature_file(
         windows=tuple(windows), horizon_days=horizon_days, grace_days=grace_days, freq=freq,
         max_event_types=max_event_types, mapping=load_mapping(mapping_path),
     )
-    con = _duckdb()
-    with tempfile.TemporaryDirectory(prefix="churn-parsed-") as parsed:
+    with _file_build() as (con, keep_parsed):
+        plan = plan_features(
+            read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress, keep_parsed=keep_parsed
+        )
+        on_progress(f"building features → {out}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
         try:
-            keep_parsed = functools.partial(_kept_as_parquet, folder=Path(parsed))
-            plan = plan_features(
-                read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress, keep_parsed=keep_parsed
-            )
-            on_progress(f"building features → {out}")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-            try:
-                con.to_parquet(plan.table, partial)
-                summary = con.read_parquet(partial)
-                counts = summary.aggregate(
-                    rows=summary.count(), labelled=summary[LABEL].count(), churned=summary[LABEL].sum()
-                ).to_pyarrow().to_pylist()[0]
-                os.replace(partial, out)
-            finally:
-                partial.unlink(missing_ok=True)
+            con.to_parquet(plan.table, partial)
+            summary = con.read_parquet(partial)
+            counts = summary.aggregate(
+                rows=summary.count(), labelled=summary[LABEL].count(), churned=summary[LABEL].sum()
+            ).to_pyarrow().to_pylist()[0]
+            os.replace(partial, out)
         finally:
-            _disconnect(con)
+            partial.unlink(missing_ok=True)
     return BuildReport(
         rows=counts["rows"],
         features=len(plan.table.columns) - len(KEYS) - 1,
@@ -292,6 +287,18 @@ def _duckdb():
     with contextlib.suppress(duckdb.Error):  # inside Jupyter DuckDB refuses the setting without ipywidgets
         con.raw_sql("SET enable_progress_bar = false")
     return con
+
+
+@contextlib.contextmanager
+def _file_build():
+    """A DuckDB connection and how it keeps tables parsed from text, for one build from files; both are gone
+    when the build ends, whether or not it succeeds."""
+    con = _duckdb()
+    with tempfile.TemporaryDirectory(prefix="churn-parsed-") as parsed:
+        try:
+            yield con, functools.partial(_kept_as_parquet, folder=Path(parsed))
+        finally:
+            _disconnect(con)
 
 
 def _kept_as_parquet(table: ir.Table, folder: Path) -> ir.Table:
