@@ -85,6 +85,7 @@ class BuildReport:
     seconds: float
     out: Path | None = None
     unused_columns: dict[str, str] = field(default_factory=dict)
+    meanings_absent: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -99,6 +100,11 @@ class BuildReport:
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
+        if self.meanings_absent:
+            lines.append(
+                f"no event type means {', '.join(self.meanings_absent)}, so their features are zero: if the log names "
+                "such events otherwise, list those names in a mapping file (--mapping)"
+            )
         return "\n".join(lines)
 
 
@@ -264,6 +270,7 @@ def build_feature_file(
         seconds=time.perf_counter() - started,
         out=out,
         unused_columns=plan.prepared.unused_columns,
+        meanings_absent=options.mapping.meanings_absent(plan.event_types),
     )
 
 

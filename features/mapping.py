@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from features.errors import ChurnInputError
+from features.windows import plain
 
 DEFAULT_MAPPING = Path(__file__).with_name("default_mapping.toml")
 KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
@@ -17,8 +18,13 @@ KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conver
 
 @dataclass(frozen=True)
 class CompanyMapping:
-    """Lower-cased event type names per meaning (matching is case-insensitive), and the account attributes to
-    carry: None carries every extra column of ``accounts`` that is not a date."""
+    """Lower-cased event type names per meaning, and the account attributes to carry: None carries every extra
+    column of ``accounts`` that is not a date.
+
+    An event type has a meaning when it reads as one of its names once case, spaces and punctuation are set
+    aside (``plain``), as analytics tools name one event ``password_reset``, ``Password Reset`` or
+    ``passwordReset``.
+    """
 
     login: tuple[str, ...] = ()
     password_reset: tuple[str, ...] = ()
@@ -29,13 +35,19 @@ class CompanyMapping:
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
         """The raw event types in the data that carry this meaning."""
-        names = set(getattr(self, kind))
-        return [event_type for event_type in event_types if str(event_type).lower() in names]
+        names = {plain(name) for name in getattr(self, kind)}
+        return [event_type for event_type in event_types if plain(event_type) in names]
 
     def feature_types(self, event_types: list[str]) -> list[str]:
         """Event types that are product use rather than logging in or looking for help."""
-        housekeeping = {name for kind in ("login", "password_reset", "kb_view") for name in getattr(self, kind)}
-        return [event_type for event_type in event_types if str(event_type).lower() not in housekeeping]
+        housekeeping = {plain(name) for kind in ("login", "password_reset", "kb_view") for name in getattr(self, kind)}
+        return [event_type for event_type in event_types if plain(event_type) not in housekeeping]
+
+    def meanings_absent(self, event_types: list[str]) -> list[str]:
+        """The meanings no event type in the data carries: their features are zero throughout, which the build
+        reports, since it usually means the company names those events otherwise and needs a mapping. A meaning
+        the mapping switched off (an empty list) is not absent but unwanted."""
+        return [kind for kind in KINDS if getattr(self, kind) and not self.types_of(kind, event_types)]
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
@@ -76,7 +88,7 @@ def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> Comp
                 raise ChurnInputError(f"unknown key; expected one of {', '.join(keys)}", table=where, column=f"{section}.{key}")
             if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
                 raise ChurnInputError("expected a list of names", table=where, column=f"{section}.{key}")
-            # event types match case-insensitively; attributes are column names, kept as written
+            # event types are matched by their plain form; attributes are column names, kept as written
             values[key] = tuple(name.strip() if section == "accounts" else name.strip().lower() for name in names)
     base = {field.name: getattr(defaults, field.name) for field in fields(CompanyMapping)} if defaults else {}
     return CompanyMapping(**{**base, **values})

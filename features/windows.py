@@ -8,6 +8,7 @@ day before counts and nothing on the day itself does.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 
 import ibis
@@ -47,8 +48,25 @@ def feature_name(family: str, signal: str, window_days: int | None = None) -> st
 
 
 def slug(text: str) -> str:
-    """Lowercase, runs of anything but letters and digits become one underscore."""
-    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "blank"
+    """Lowercase, accents dropped, runs of anything but letters and digits one underscore.
+
+    ``Rapport créé`` is ``rapport_cree``; letters of other scripts are kept, so two event types
+    named in Japanese do not share one slug (and one column) for want of Latin letters.
+    """
+    letters = (_without_accent(character) for character in unicodedata.normalize("NFC", str(text)))
+    return re.sub(r"[\W_]+", "_", "".join(letters).casefold()).strip("_") or "blank"
+
+
+def plain(text: str) -> str:
+    """``text`` with case, spaces and punctuation set aside: ``Password Reset Requested``, ``password-reset-requested``
+    and ``passwordResetRequested`` are all ``passwordresetrequested``."""
+    return slug(text).replace("_", "")
+
+
+def _without_accent(character: str) -> str:
+    """A Latin letter without its accents (``é`` → ``e``); any other character as it is."""
+    decomposed = unicodedata.normalize("NFKD", character)
+    return decomposed.encode("ascii", "ignore").decode() if decomposed[:1].isascii() else character
 
 
 def trend(current, previous):

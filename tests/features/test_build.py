@@ -145,7 +145,7 @@ def test_usage_counts_only_what_happened_before_as_of(table):
     assert stay["usage__active_users__30d"] == 2
     assert stay["usage__active_users__90d"] == 3
     assert stay["usage__days_since_last_activity"] == 1
-    assert stay["usage__micro_conversions__7d"] == 1  # Report_Created matches report_created case-insensitively
+    assert stay["usage__micro_conversions__7d"] == 1  # Report_Created matches report_created: case set aside
     assert stay["usage__seat_utilisation__90d"] == pytest.approx(3 / 10)
     assert stay["usage__active_user_share__90d"] == pytest.approx(3 / 4)  # u0 was last seen in 2024
 
@@ -155,6 +155,24 @@ def test_unfamiliar_event_types_get_generic_features(table):
     assert stay["events__quantum_widget_spun__count__30d"] == 2
     assert stay["events__quantum_widget_spun__per_active_user__30d"] == pytest.approx(1.0)
     assert stay["usage__breadth__30d"] == 2  # report_created and the widget; logins are not product features
+
+
+def test_event_types_named_with_accents_or_in_another_script_keep_columns_of_their_own():
+    tables = contract_tables()
+    extra = pd.DataFrame(
+        {
+            "account_id": ["stay"] * 4,
+            "user_id": ["u1"] * 4,
+            "timestamp": _times(["2025-02-20 10:00", "2025-02-21 10:00", "2025-02-22 10:00", "2025-02-23 10:00"]),
+            "event_type": ["Rapport créé", "ページ閲覧", "ページ閲覧", "設定変更"],
+        }
+    )
+    tables["events"] = pd.concat([tables["events"], extra], ignore_index=True)
+    frame = build_features(tables, [date(2025, 3, 1)], now=NOW).set_index("account_id")
+    assert frame.loc["stay", "events__rapport_cree__count__30d"] == 1
+    assert frame.loc["stay", "events__ページ閲覧__count__30d"] == 2
+    assert frame.loc["stay", "events__設定変更__count__30d"] == 1
+    assert not [column for column in frame.columns if "blank" in column]
 
 
 def test_an_event_type_named_like_another_types_previous_window_keeps_its_own_counts():

@@ -386,6 +386,31 @@ def test_a_company_mapping_names_its_own_login_event(tmp_path):
     assert march(default).loc["stay", "events__session_opened__count__30d"] == 3
 
 
+def test_event_types_match_the_mapping_with_case_spaces_and_punctuation_set_aside():
+    tables = contract_tables()
+    default = build_features(tables, DATES, now=NOW)
+    events = tables["events"]
+    logins = events.index[events["event_type"] == "login"]
+    names = ["Signed In", "signed-in", "signedIn", "LOG_IN", "Session Started"]
+    events.loc[logins, "event_type"] = [names[i % len(names)] for i in range(len(logins))]
+    events.loc[events["event_type"] == "Report_Created", "event_type"] = "report created"
+    renamed = build_features(tables, DATES, now=NOW)
+    usage = [column for column in default.columns if column.startswith("usage__")]
+    assert default["usage__logins__90d"].sum() > 0 and default["usage__micro_conversions__30d"].sum() > 0
+    pd.testing.assert_frame_equal(renamed[usage], default[usage])  # logins, micro-conversions and breadth alike
+
+
+def test_the_report_names_meanings_no_event_type_carries(tmp_path):
+    data = write_folder(tmp_path / "data", contract_tables())
+    report = build_feature_file(data, tmp_path / "features.parquet", as_of=DATES, now=NOW)
+    assert report.meanings_absent == ["password_reset", "kb_view", "content_download"]
+    assert "no event type means password_reset, kb_view, content_download, so their features are zero" in report.describe()
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[event_types]\nkb_view = []\npassword_reset = ["Quantum Widget Spun"]\n')
+    report = build_feature_file(data, tmp_path / "features.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
+    assert report.meanings_absent == ["content_download"]  # switched off is not absent
+
+
 def test_a_broken_mapping_file_is_named(tmp_path):
     mapping = tmp_path / "mapping.toml"
     mapping.write_text("[event_types]\nlogins = ['x']\n")
