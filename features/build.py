@@ -86,6 +86,7 @@ class BuildReport:
     out: Path | None = None
     unused_columns: dict[str, str] = field(default_factory=dict)
     meanings_absent: list[str] = field(default_factory=list)
+    scheduled_ends: int = 0
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -100,6 +101,11 @@ class BuildReport:
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
+        if self.scheduled_ends:
+            lines.append(
+                f"subscriptions: {self.scheduled_ends:,} end after the logs do ({self.observed_until:%Y-%m-%d}), so they "
+                "are taken as scheduled: running through the data's end, not churn yet"
+            )
         if self.meanings_absent:
             lines.append(
                 f"no event type means {', '.join(self.meanings_absent)}, so their features are zero: if the log names "
@@ -271,6 +277,7 @@ def build_feature_file(
         out=out,
         unused_columns=plan.prepared.unused_columns,
         meanings_absent=options.mapping.meanings_absent(plan.event_types),
+        scheduled_ends=plan.prepared.scheduled_ends,
     )
 
 

@@ -98,6 +98,7 @@ class Prepared:
     first_times: dict[str, datetime | None]
     observed_until: datetime
     unused_columns: dict[str, str] = field(default_factory=dict)  # "table.column" → why it is not carried
+    scheduled_ends: int = 0  # subscriptions ending after ``observed_until``: running through it, not churn yet
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,10 @@ def prepare(
 
     Profiles each table in one aggregate query (a second counts duplicate ids). A table with times or numbers
     written as text (CSV) is parsed once and kept by ``keep`` (``cached`` by default), as every later query
-    would parse it again. ``observed_until`` defaults to the latest time in the data at or before the cut-off.
+    would parse it again. ``observed_until`` defaults to the latest time at or before the cut-off in the logs
+    (events, tickets, emails, surveys): what happened, where a subscription's end may be scheduled. A billing
+    export shows a running contract's term end; were that the end of the data, the months up to it would become
+    observation dates without a single event, and every term end a churn.
     ``attributes`` names the extra account columns to carry (see ``account_attributes``).
     """
     keep = keep or cached
@@ -243,11 +247,18 @@ def prepare(
         if CONTRACT[name].is_log:
             skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
         first_times[name] = _timestamp(profile["first"])
-        latest += [_timestamp(value) for key, value in profile.items() if key.startswith("last__") and value is not None]
+        if CONTRACT[name].is_log:
+            latest += [_timestamp(v) for key, v in profile.items() if key.startswith("last__") and v is not None]
     if not latest:
-        raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="accounts")
+        raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="events")
     until = observed_until or max(latest)
-    return Prepared(tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused)
+    subscriptions = tables["subscriptions"]
+    with _reading("subscriptions"):
+        scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]
+    return Prepared(
+        tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
+        scheduled_ends=int(scheduled),
+    )
 
 
 # Why a column of the accounts table beyond the contract's is not an attribute.

@@ -19,7 +19,7 @@ from features.calendar import Calendar
 from features.errors import ChurnInputError
 from features.mapping import load_mapping
 from features.windows import in_window
-from tests.features.test_build import NOW, contract_tables
+from tests.features.test_build import NOW, T, contract_tables
 
 DATES = [date(2025, 3, 1), date(2025, 4, 1)]
 
@@ -169,6 +169,22 @@ def test_unknown_accounts_do_not_stretch_the_observed_period():
     clean, stretched = build_features(tables, dates, now=NOW), build_features(with_stray, dates, now=NOW)
     assert clean["usage__logins__90d"].isna().any() and clean["churned"].isna().any()  # the test can fail
     pd.testing.assert_frame_equal(stretched, clean)
+
+
+def test_subscription_ends_after_the_logs_are_scheduled_not_the_end_of_the_data(tmp_path):
+    """A billing export shows running contracts with their term end. Taken as the data's end, the months up to it
+    would become observation dates without an event, and the term end a churn."""
+    tables = contract_tables()  # the logs end on 2025-12-31; the build runs on 2026-06-01
+    subscriptions = tables["subscriptions"]
+    running = subscriptions["end_date"].isna()
+    billed = subscriptions.assign(end_date=subscriptions["end_date"].mask(running, T("2026-02-20")))
+    data = write_folder(tmp_path / "data", {**tables, "subscriptions": billed})
+    report = build_feature_file(data, tmp_path / "features.parquet", now=NOW)
+    expected = build_features(tables, now=NOW)
+    assert expected["as_of"].max() == T("2025-12-01")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "features.parquet"), expected, check_dtype=False)
+    assert report.scheduled_ends == running.sum() == 4
+    assert "subscriptions: 4 end after the logs do (2025-12-31), so they are taken as scheduled" in report.describe()
 
 
 @pytest.mark.parametrize("layout", ["parquet", "csv"])
