@@ -38,10 +38,9 @@ class CompanyMapping:
         names = {plain(name) for name in getattr(self, kind)}
         return [event_type for event_type in event_types if plain(event_type) in names]
 
-    def feature_types(self, event_types: list[str]) -> list[str]:
-        """Event types that are product use rather than logging in or looking for help."""
-        housekeeping = {plain(name) for kind in ("login", "password_reset", "kb_view") for name in getattr(self, kind)}
-        return [event_type for event_type in event_types if plain(event_type) not in housekeeping]
+    def housekeeping_types(self, event_types: list[str]) -> list[str]:
+        """Event types that are logging in or looking for help rather than product use; the others count as breadth."""
+        return [event_type for kind in ("login", "password_reset", "kb_view") for event_type in self.types_of(kind, event_types)]
 
     def meanings_absent(self, event_types: list[str]) -> list[str]:
         """The meanings no event type in the data carries: their features are zero throughout, which the build

@@ -118,7 +118,8 @@ def usage_features(
 
     users_ever = lambda t: t.count(where=t.first_seen < t.as_of)  # noqa: E731
     parts.append(_active_members(users, calendar, list(calendar.spans), "active", users_ever=users_ever))
-    product = by_segment.filter(by_segment.event_type.isin(mapping.feature_types(event_types) or [""]))
+    housekeeping = mapping.housekeeping_types(event_types)  # the few, not the many others: a log may hold thousands
+    product = by_segment.filter(~by_segment.event_type.isin(housekeeping)) if housekeeping else by_segment
     product_types = _activity(product, "event_type", calendar)
     parts.append(_active_members(product_types, calendar, [f"cur_{w}" for w in calendar.windows], "breadth"))
     table = on_spine(spine, parts[0])

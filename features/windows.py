@@ -7,6 +7,7 @@ day before counts and nothing on the day itself does.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -47,14 +48,19 @@ def feature_name(family: str, signal: str, window_days: int | None = None) -> st
     return name if window_days is None else f"{name}__{window_days}d"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def slug(text: str) -> str:
     """Lowercase, accents dropped, runs of anything but letters and digits one underscore.
 
     ``Rapport créé`` is ``rapport_cree``; letters of other scripts are kept, so two event types
-    named in Japanese do not share one slug (and one column) for want of Latin letters.
+    named in Japanese do not share one slug (and one column) for want of Latin letters. Cached:
+    a log of page views may hold tens of thousands of event types, each looked at several times.
     """
-    letters = (_without_accent(character) for character in unicodedata.normalize("NFC", str(text)))
-    return re.sub(r"[\W_]+", "_", "".join(letters).casefold()).strip("_") or "blank"
+    text = str(text)
+    if not text.isascii():
+        letters = (_without_accent(character) for character in unicodedata.normalize("NFC", text))
+        text = "".join(letters)
+    return re.sub(r"[\W_]+", "_", text.casefold()).strip("_") or "blank"
 
 
 def plain(text: str) -> str:

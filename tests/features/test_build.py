@@ -157,6 +157,20 @@ def test_unfamiliar_event_types_get_generic_features(table):
     assert stay["usage__breadth__30d"] == 2  # report_created and the widget; logins are not product features
 
 
+def test_a_log_of_many_event_types_gets_generic_columns_for_the_most_frequent_and_breadth_for_all():
+    """Page views or auto-captured clicks named by what was seen give thousands of event types."""
+    tables = contract_tables()
+    many = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": [f"Viewed /projects/{i}" for i in range(300)]})
+    many["timestamp"] = T("2025-02-20 10:00") + pd.to_timedelta(range(300), unit="s")
+    frequent = many.iloc[:5].assign(event_type="Frequent")
+    tables["events"] = pd.concat([tables["events"], many, frequent], ignore_index=True)
+    frame = build_features(tables, [date(2025, 3, 1)], now=NOW, max_event_types=3).set_index("account_id")
+    generic = sorted(column for column in frame.columns if column.startswith("events__") and column.endswith("__count__30d"))
+    assert generic == ["events__frequent__count__30d", "events__login__count__30d", "events__quantum_widget_spun__count__30d"]
+    assert frame.loc["stay", "usage__breadth__30d"] == 303  # every product type, columns or not; logins are not product use
+    assert frame.loc["stay", "usage__events__30d"] == 3 + 3 + 300 + 5
+
+
 def test_event_types_named_with_accents_or_in_another_script_keep_columns_of_their_own():
     tables = contract_tables()
     extra = pd.DataFrame(
