@@ -103,8 +103,8 @@ class BuildReport:
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         if self.scheduled_ends:
             lines.append(
-                f"subscriptions: {self.scheduled_ends:,} end after the logs do ({self.observed_until:%Y-%m-%d}), so they "
-                "are taken as scheduled: running through the data's end, not churn yet"
+                f"subscriptions: {self.scheduled_ends:,} end after the last event ({self.observed_until:%Y-%m-%d}), so "
+                "they are taken as scheduled: running through the data's end, not churn yet"
             )
         if self.meanings_absent:
             lines.append(

@@ -215,10 +215,11 @@ def prepare(
 
     Profiles each table in one aggregate query (a second counts duplicate ids). A table with times or numbers
     written as text (CSV) is parsed once and kept by ``keep`` (``cached`` by default), as every later query
-    would parse it again. ``observed_until`` defaults to the latest time at or before the cut-off in the logs
-    (events, tickets, emails, surveys): what happened, where a subscription's end may be scheduled. A billing
-    export shows a running contract's term end; were that the end of the data, the months up to it would become
-    observation dates without a single event, and every term end a churn.
+    would parse it again. ``observed_until`` defaults to the latest event at or before the cut-off: the product log
+    is the one every company exports densely, and the features stand on it. A later date elsewhere does not stretch
+    it. A billing export shows a running contract's term end, a support export may run a month past the events;
+    either read as the data's end would make months without a single event into observation dates, and every
+    term end into a churn.
     ``attributes`` names the extra account columns to carry (see ``account_attributes``).
     """
     keep = keep or cached
@@ -247,7 +248,7 @@ def prepare(
         if CONTRACT[name].is_log:
             skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
         first_times[name] = _timestamp(profile["first"])
-        if CONTRACT[name].is_log:
+        if name == "events":
             latest += [_timestamp(v) for key, v in profile.items() if key.startswith("last__") and v is not None]
     if not latest:
         raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="events")

@@ -171,20 +171,24 @@ def test_unknown_accounts_do_not_stretch_the_observed_period():
     pd.testing.assert_frame_equal(stretched, clean)
 
 
-def test_subscription_ends_after_the_logs_are_scheduled_not_the_end_of_the_data(tmp_path):
-    """A billing export shows running contracts with their term end. Taken as the data's end, the months up to it
-    would become observation dates without an event, and the term end a churn."""
-    tables = contract_tables()  # the logs end on 2025-12-31; the build runs on 2026-06-01
+def test_the_data_ends_with_the_last_event_whatever_later_dates_other_tables_hold(tmp_path):
+    """A billing export shows running contracts with their term end, and a support export may run past the events.
+    Taken as the data's end, either would make months without an event into observation dates, and a term end a churn."""
+    tables = contract_tables()  # the events end on 2025-12-31; the build runs on 2026-06-01
     subscriptions = tables["subscriptions"]
     running = subscriptions["end_date"].isna()
     billed = subscriptions.assign(end_date=subscriptions["end_date"].mask(running, T("2026-02-20")))
-    data = write_folder(tmp_path / "data", {**tables, "subscriptions": billed})
-    report = build_feature_file(data, tmp_path / "features.parquet", now=NOW)
+    later_ticket = tables["tickets"].iloc[[0]].assign(ticket_id="t9", opened_at=T("2026-04-01"), first_response_at=pd.NaT,
+                                                      resolved_at=pd.NaT)
+    later_email = tables["emails"].iloc[[0]].assign(sent_at=T("2026-04-01"), opened_at=T("2026-04-02"), clicked_at=pd.NaT)
+    exported = {**tables, "subscriptions": billed, "tickets": pd.concat([tables["tickets"], later_ticket]),
+                "emails": pd.concat([tables["emails"], later_email])}
+    report = build_feature_file(write_folder(tmp_path / "data", exported), tmp_path / "features.parquet", now=NOW)
     expected = build_features(tables, now=NOW)
     assert expected["as_of"].max() == T("2025-12-01")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "features.parquet"), expected, check_dtype=False)
     assert report.scheduled_ends == running.sum() == 4
-    assert "subscriptions: 4 end after the logs do (2025-12-31), so they are taken as scheduled" in report.describe()
+    assert "subscriptions: 4 end after the last event (2025-12-31), so they are taken as scheduled" in report.describe()
 
 
 @pytest.mark.parametrize("layout", ["parquet", "csv"])
