@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -151,6 +151,7 @@ def plan_features(
             f"no {options.freq} observation date falls inside the data ({prepared.observed_until:%Y-%m-%d} is its end)",
             table="as_of",
         )
+    _refuse_dates_past_the_data(dates, prepared.observed_until)
     dates_table = ibis.memtable(
         pa.table({"as_of": pa.array([datetime.combine(d, datetime.min.time()) for d in dates], pa.timestamp("us"))})
     )
@@ -287,6 +288,18 @@ def _options(*, mapping: CompanyMapping | str | Path | None = None, **values) ->
     if "windows" in values:
         values["windows"] = tuple(values["windows"])
     return FeatureOptions(mapping=mapping, **values)
+
+
+def _refuse_dates_past_the_data(dates: list[date], observed_until: datetime) -> None:
+    """An observation date at most the day after the last event. A later one's windows would hold days nobody
+    observed, counted as days without use: every account would look idle, and score as leaving."""
+    latest = observed_until.date() + timedelta(days=1)
+    if dates[-1] > latest:
+        raise ChurnInputError(
+            f"{dates[-1]} is after the data's end: the last event is at {observed_until:%Y-%m-%d %H:%M}, so the days up "
+            f"to {dates[-1]} would count as days without use; the latest observation date the data allows is {latest}",
+            table="as_of",
+        )
 
 
 def _default_dates(prepared: Prepared, freq: str) -> list[date]:

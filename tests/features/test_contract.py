@@ -191,6 +191,19 @@ def test_the_data_ends_with_the_last_event_whatever_later_dates_other_tables_hol
     assert "subscriptions: 4 end after the last event (2025-12-31), so they are taken as scheduled" in report.describe()
 
 
+def test_an_observation_date_past_the_last_event_is_refused_as_every_account_would_look_idle(tmp_path):
+    tables = contract_tables()  # the last event is on 2025-12-31
+    allowed = build_features(tables, [date(2026, 1, 1)], now=NOW)
+    assert allowed["usage__logins__7d"].sum() > 0
+    with pytest.raises(ChurnInputError, match=r"as_of: 2026-01-02 is after the data's end: the last event is at "
+                                              r"2025-12-31 00:00.*the latest observation date the data allows is 2026-01-01"):
+        build_features(tables, [date(2025, 12, 1), date(2026, 1, 2)], now=NOW)
+    out = tmp_path / "features.parquet"
+    result = CliRunner().invoke(app, ["features", "--data", str(write_folder(tmp_path / "data", tables)), "--out", str(out),
+                                      "--as-of", "2026-03-01"])
+    assert result.exit_code != 0 and "2026-03-01 is after the data's end" in result.output and not out.exists()
+
+
 @pytest.mark.parametrize("layout", ["parquet", "csv"])
 def test_a_clean_log_is_profiled_from_whole_table_figures_exactly_as_by_the_full_pass(tmp_path, layout):
     """Logs naming only known accounts and nothing after the cut-off skip the per-account pass; any other log
