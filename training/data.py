@@ -119,6 +119,7 @@ def load_training_table(
 
     roles = {label, id_column, time_column, LABEL}
     candidates = [c for c in columns if c not in roles and c not in exclude]
+    labelled = numbers_read_as_text(labelled, candidates)
     features, dropped = select_features(labelled[candidates], max_categories=max_categories)
     dropped.update({name: "excluded by request" for name in exclude})
     if not features:
@@ -163,6 +164,28 @@ def parse_label(series: pd.Series, *, column: str) -> pd.Series:
             column=column,
         )
     return text.map({v: 1 for v in positive} | {v: 0 for v in negative}).astype("Int8")
+
+
+def numbers_read_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with each of ``columns`` that holds numbers and blank cells as numbers, the blanks empty.
+
+    An export that writes an empty number as a space (the well-known telco churn table's
+    ``TotalCharges`` does, for customers in their first month) makes a CSV reader take the whole
+    column for text: thousands of distinct values, and dropped. A column needs a blank cell to be
+    read this way, so text columns that merely look numeric (a postcode) stay text.
+    """
+    converted = {}
+    for name in columns:
+        series = frame[name]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string").str.strip()
+        blank = text == ""
+        given = text.mask(blank)
+        numbers = pd.to_numeric(given, errors="coerce")
+        if blank.any() and given.notna().any() and numbers.notna().sum() == given.notna().sum():
+            converted[name] = numbers.astype("float64")
+    return frame.assign(**converted) if converted else frame
 
 
 def select_features(frame: pd.DataFrame, *, max_categories: int) -> tuple[list[str], dict[str, str]]:

@@ -217,6 +217,9 @@ class ChurnModel:
                 codes = pd.Index(self.categories_[name]).get_indexer(column.astype("string"))  # -1: unseen or empty
                 matrix[:, j] = np.where(codes >= 0, codes, np.nan)
             else:
+                if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+                    text = column.astype("string").str.strip()
+                    column = text.mask(text == "")  # a blank cell of a CSV is an empty number, as in training
                 try:
                     matrix[:, j] = pd.to_numeric(column, errors="raise").astype("float64").to_numpy(na_value=np.nan)
                 except (TypeError, ValueError):

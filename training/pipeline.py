@@ -86,6 +86,8 @@ def train(
         f"{len(table.rows)} labelled rows ({table.n_positives} churned), {table.n_unlabelled} unlabelled left out; "
         f"{len(table.feature_columns)} features; {data.split.describe()}"
     )
+    for column, why in table.dropped_columns.items():
+        on_progress(f"  not a feature: {column} ({why})")
     result = run_experiment(data, options, on_progress=on_progress)
     failures = result.quality_failures(options)
 

@@ -62,6 +62,21 @@ def test_a_flat_customer_table_with_a_text_label_works_from_csv(tmp_path, make_t
     assert "as_of" not in table.rows.columns
 
 
+def test_numbers_a_csv_holds_with_blank_cells_are_numbers_and_a_postcode_stays_text(tmp_path, make_table):
+    """The telco churn table writes a space for the total charges of a customer in their first month."""
+    frame = make_table(300, 1, unlabelled_last=False).drop(columns=["as_of"])
+    totals = (np.arange(len(frame)) * 12.5).astype(str).astype(object)
+    totals[::7] = " "
+    frame.assign(total_charges=totals).to_csv(tmp_path / "customers.csv", index=False)
+    read = read_table(tmp_path / "customers.csv")
+    assert not pd.api.types.is_numeric_dtype(read["total_charges"])  # as the CSV reader sees it
+    read["postcode"] = pd.Series([f"{i:05d}" for i in range(len(frame))], dtype="string")  # text as Parquet holds it
+    table = load_training_table(read, max_categories=200)
+    assert "total_charges" in table.feature_columns and table.rows["total_charges"].dtype == "float64"
+    assert table.rows["total_charges"].isna().sum() == len(frame[::7]) and table.rows["total_charges"].max() > 0
+    assert table.dropped_columns["postcode"] == "text with 300 distinct values (more than 200)"
+
+
 def test_a_named_time_column_must_exist(make_table):
     with pytest.raises(ChurnInputError, match="features.snapshot: time column not found"):
         load_training_table(make_table(30, 3), time_column="snapshot")

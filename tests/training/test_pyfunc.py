@@ -65,6 +65,16 @@ def test_missing_values_nullable_integers_json_records_and_absent_columns_all_sc
     np.testing.assert_allclose(pyfunc.predict(variants["json records"])["churn_probability"], expected)
 
 
+def test_a_blank_cell_of_a_number_column_read_as_text_scores_as_missing(logged):
+    rows = logged["rows"]
+    as_text = rows.astype({"usage__logins__30d": "string"})
+    as_text.loc[0, "usage__logins__30d"] = " "
+    missing = rows.astype({"usage__logins__30d": "float64"})
+    missing.loc[0, "usage__logins__30d"] = np.nan
+    model = logged["model"]
+    np.testing.assert_allclose(model.predict_proba(as_text)[:, 1], model.predict_proba(missing)[:, 1])
+
+
 def test_a_value_that_is_not_a_number_is_refused_naming_the_column(logged):
     rows = logged["rows"].astype({"usage__logins__30d": object})
     rows.loc[0, "usage__logins__30d"] = "many"
