@@ -186,13 +186,16 @@ def plan_features(
             generic_window=options.generic_window, history_start=prepared.first_times["events"],
         ),
     ]
+    starts = prepared.first_times
     if "tickets" in tables:
-        families.append(support_features(spine, tables["tickets"], dates_table, options.windows))
+        families.append(support_features(spine, tables["tickets"], dates_table, options.windows, history_start=starts["tickets"]))
     if "emails" in tables:
         emails = cached(emails_by_segment(tables["emails"], calendar))
-        families.append(email_features(spine, emails, calendar))
+        families.append(email_features(spine, emails, calendar, history_start=starts["emails"]))
     if "surveys" in tables:
-        families.append(survey_features(spine, tables["surveys"], dates_table, max(options.windows)))
+        families.append(
+            survey_features(spine, tables["surveys"], dates_table, max(options.windows), history_start=starts["surveys"])
+        )
 
     table = labelled.select(*KEYS, LABEL)
     for family in families:

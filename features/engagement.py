@@ -6,10 +6,12 @@ survey answer only if it was given before.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import ibis.expr.types as ir
 
 from features.calendar import Calendar
-from features.windows import days_between, feature_name, in_window, on_spine, ratio, sum_if
+from features.windows import days_between, feature_name, in_window, observed, on_spine, ratio, sum_if
 
 FAMILY = "engagement"
 
@@ -24,10 +26,11 @@ def emails_by_segment(emails: ir.Table, calendar: Calendar) -> ir.Table:
     return segmented.group_by(["account_id", "sent", "opened", "clicked"]).aggregate(emails=segmented.count())
 
 
-def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) -> ir.Table:
+def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar, *, history_start: datetime | None) -> ir.Table:
     """Emails sent, open and click rates per window, and each rate's change against the previous window.
 
     An email sent in a window counts as opened if it was opened before ``as_of``, even after the window.
+    A window reaching back before ``history_start`` (the first email in the log) has unknown counts and rates.
     """
     dates = calendar.segment_dates(within=list(calendar.spans))
     t = by_segment.join(dates, by_segment.sent == dates.segment)
@@ -43,12 +46,13 @@ def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) ->
         }
     r = on_spine(spine, t.group_by(["account_id", "as_of"]).aggregate(**raw))
     zero = lambda column: r[column].fill_null(0)  # noqa: E731
-    rate = lambda what, span: ratio(zero(f"{what}_{span}").cast("float64"), zero(f"sent_{span}"))  # noqa: E731
+    sent = lambda span: observed(r[f"sent_{span}"], r.as_of, sum(calendar.spans[span]), history_start)  # noqa: E731
+    rate = lambda what, span: ratio(zero(f"{what}_{span}").cast("float64"), sent(span))  # noqa: E731
     columns = {}
     for w in calendar.windows:
         cur, prev = f"cur_{w}", f"prev_{w}"
         columns |= {
-            feature_name(FAMILY, "emails_sent", w): zero(f"sent_{cur}"),
+            feature_name(FAMILY, "emails_sent", w): sent(cur),
             feature_name(FAMILY, "email_open_rate", w): rate("opened", cur),
             feature_name(FAMILY, "email_click_rate", w): rate("clicked", cur),
             feature_name(FAMILY, "email_open_rate_change", w): rate("opened", cur) - rate("opened", prev),
@@ -57,8 +61,13 @@ def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar) ->
     return r.select("account_id", "as_of", **columns)
 
 
-def survey_features(spine: ir.Table, surveys: ir.Table, dates: ir.Table, window: int) -> ir.Table:
-    """Latest NPS answer and its age, mean NPS over ``window`` days and its change against the window before."""
+def survey_features(
+    spine: ir.Table, surveys: ir.Table, dates: ir.Table, window: int, *, history_start: datetime | None
+) -> ir.Table:
+    """Latest NPS answer and its age, mean NPS over ``window`` days and its change against the window before.
+
+    A window reaching back before ``history_start`` (the first answer in the log) has an unknown number of answers.
+    """
     t = surveys.cross_join(dates)
     t = t.filter(t.responded_at < t.as_of)
     current = in_window(t.responded_at, t.as_of, window)
@@ -81,7 +90,7 @@ def survey_features(spine: ir.Table, surveys: ir.Table, dates: ir.Table, window:
             feature_name(FAMILY, "days_since_nps"): days_between(r.as_of, r.latest_at),
             feature_name(FAMILY, "nps_mean", window): r.mean,
             feature_name(FAMILY, "nps_change", window): r.mean - r.mean_prev,
-            feature_name(FAMILY, "nps_answers", window): r.answers.fill_null(0),
+            feature_name(FAMILY, "nps_answers", window): observed(r.answers, r.as_of, window, history_start),
         },
     )
 

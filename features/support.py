@@ -6,17 +6,24 @@ CSAT only if they happened before too (CSAT is taken to arrive with the resoluti
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import ibis
 import ibis.expr.types as ir
 
-from features.windows import feature_name, in_window, on_spine, trend
+from features.windows import feature_name, in_window, observed, on_spine, trend
 
 FAMILY = "support"
 HOUR = 3600.0
 
 
-def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, windows: tuple[int, ...]) -> ir.Table:
-    """The support family for every spine row; an account without tickets has zero counts, unknown times."""
+def support_features(
+    spine: ir.Table, tickets: ir.Table, dates: ir.Table, windows: tuple[int, ...], *, history_start: datetime | None
+) -> ir.Table:
+    """The support family for every spine row; an account without tickets has zero counts, unknown times.
+
+    A window reaching back before ``history_start`` (the first ticket in the log) has unknown counts.
+    """
     t = tickets.cross_join(dates)
     t = t.filter(t.opened_at < t.as_of)
     answered = (t.first_response_at < t.as_of).fill_null(False)
@@ -38,18 +45,20 @@ def support_features(spine: ir.Table, tickets: ir.Table, dates: ir.Table, window
         }
     r = on_spine(spine, t.group_by(["account_id", "as_of"]).aggregate(**raw))
     zero = lambda column: r[column].fill_null(0)  # noqa: E731
+    count = lambda column, days: observed(r[column], r.as_of, days, history_start)  # noqa: E731
     columns = {
         feature_name(FAMILY, "open_backlog"): zero("open_backlog"),
         feature_name(FAMILY, "unanswered_tickets"): zero("unanswered"),
     }
     for w in windows:
+        opened = count(f"opened_{w}", w)
         columns |= {
-            feature_name(FAMILY, "tickets_opened", w): zero(f"opened_{w}"),
-            feature_name(FAMILY, "tickets_opened_trend", w): trend(zero(f"opened_{w}"), zero(f"opened_prev_{w}")),
+            feature_name(FAMILY, "tickets_opened", w): opened,
+            feature_name(FAMILY, "tickets_opened_trend", w): trend(opened, count(f"opened_prev_{w}", 2 * w)),
             feature_name(FAMILY, "median_first_response_hours", w): r[f"response_{w}"],
             feature_name(FAMILY, "median_resolution_hours", w): r[f"resolution_{w}"],
             feature_name(FAMILY, "csat_mean", w): r[f"csat_{w}"],
-            feature_name(FAMILY, "low_csat_tickets", w): zero(f"low_csat_{w}"),
+            feature_name(FAMILY, "low_csat_tickets", w): count(f"low_csat_{w}", w),
         }
     return r.select("account_id", "as_of", **columns)
 

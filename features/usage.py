@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from features.calendar import Calendar
 from features.mapping import KINDS, CompanyMapping
-from features.windows import days_between, feature_name, on_spine, ratio, shift, slug, sum_if, trend
+from features.windows import days_between, feature_name, observed, on_spine, ratio, slug, sum_if, trend
 
 
 def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
@@ -184,11 +184,8 @@ def _active_members(members: ir.Table, calendar: Calendar, spans: list[str], pre
 
 
 def _named(raw: ir.Table, windows, generic_types, generic_window: int, history_start: datetime) -> ir.Table:
-    start = ibis.literal(history_start, type="timestamp")
-
     def count(column: str, days: int):
-        """No events in an observed window is zero; a window reaching before the log is unknown."""
-        return ibis.ifelse(shift(raw.as_of, -days) >= start, raw[column].fill_null(0), ibis.null())
+        return observed(raw[column], raw.as_of, days, history_start)
 
     columns = {feature_name("usage", "days_since_last_activity"): days_between(raw.as_of, raw.last_seen)}
     for w in windows:

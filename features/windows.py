@@ -91,6 +91,19 @@ def sum_if(count, condition):
     return ibis.ifelse(condition, count.cast("float64"), 0.0).sum().cast("int64")
 
 
+def observed(count, as_of, days: int, start: datetime | None):
+    """A count over the ``days`` before ``as_of``, null meaning no rows: zero when nothing happened in a window
+    the log covers, null when the window reaches back before ``start`` (the log's first row).
+
+    Before its first row a log knows nothing, rather than that nothing happened: a helpdesk adopted
+    last year, or an email tool that keeps a year, would otherwise read as a year of no tickets or emails.
+    """
+    zero = count.fill_null(0)
+    if start is None:
+        return zero
+    return ibis.ifelse(shift(as_of, -days) >= ibis.literal(start, type="timestamp"), zero, ibis.null())
+
+
 def ratio(numerator, denominator):
     """Null, not zero or infinity, when the denominator is zero or missing."""
     return numerator / denominator.nullif(0)

@@ -65,25 +65,26 @@ def contract_tables() -> dict[str, pd.DataFrame]:
     start = pd.DataFrame({"account_id": ["stay"], "user_id": ["u0"], "timestamp": [T("2024-06-01")], "event_type": ["login"]})
     end = pd.DataFrame({"account_id": ["stay"], "user_id": ["u1"], "timestamp": [T("2025-12-31")], "event_type": ["login"]})
     events = pd.concat([start, events, end], ignore_index=True)
+    # like the events, the tickets and emails reach back far enough (t0, the first email) for their windows to be observed
     tickets = pd.DataFrame(
         {
-            "ticket_id": ["t1", "t2", "t3"],
-            "account_id": ["stay", "stay", "leave"],
-            "opened_at": _times(["2025-02-20 10:00", "2025-02-27 10:00", "2025-02-01 10:00"]),
-            "first_response_at": _times(["2025-02-20 14:00", "2025-03-02 10:00", "2025-02-01 12:00"]),
-            "resolved_at": _times(["2025-02-21 10:00", pd.NaT, "2025-02-03 10:00"]),
-            "priority": ["high", "low", "low"],
-            "category": ["billing", "bug", "bug"],
-            "csat": [2.0, np.nan, 5.0],
+            "ticket_id": ["t0", "t1", "t2", "t3"],
+            "account_id": ["stay", "stay", "stay", "leave"],
+            "opened_at": _times(["2024-06-01 10:00", "2025-02-20 10:00", "2025-02-27 10:00", "2025-02-01 10:00"]),
+            "first_response_at": _times(["2024-06-01 11:00", "2025-02-20 14:00", "2025-03-02 10:00", "2025-02-01 12:00"]),
+            "resolved_at": _times(["2024-06-02 10:00", "2025-02-21 10:00", pd.NaT, "2025-02-03 10:00"]),
+            "priority": ["low", "high", "low", "low"],
+            "category": ["bug", "billing", "bug", "bug"],
+            "csat": [np.nan, 2.0, np.nan, 5.0],
         }
     )
     emails = pd.DataFrame(
         {
-            "account_id": ["stay"] * 4,
-            "user_id": ["u1"] * 4,
-            "sent_at": _times(["2025-02-10", "2025-02-12", "2025-02-14", "2025-02-20"]),
-            "opened_at": _times(["2025-02-10 09:00", "2025-03-05 00:00", pd.NaT, "2025-02-21"]),
-            "clicked_at": _times(["2025-02-10 09:05", pd.NaT, pd.NaT, pd.NaT]),
+            "account_id": ["stay"] * 5,
+            "user_id": ["u1"] * 5,
+            "sent_at": _times(["2024-06-01", "2025-02-10", "2025-02-12", "2025-02-14", "2025-02-20"]),
+            "opened_at": _times([pd.NaT, "2025-02-10 09:00", "2025-03-05 00:00", pd.NaT, "2025-02-21"]),
+            "clicked_at": _times([pd.NaT, "2025-02-10 09:05", pd.NaT, pd.NaT, pd.NaT]),
         }
     )
     surveys = pd.DataFrame(
@@ -229,6 +230,21 @@ def test_support_features_see_responses_and_resolutions_only_once_they_happened(
     assert stay["support__median_first_response_hours__30d"] == pytest.approx(4.0)  # t1 only
     assert stay["support__csat_mean__30d"] == 2.0
     assert stay["support__median_resolution_hours__30d"] == pytest.approx(24.0)
+
+
+def test_windows_before_a_logs_first_row_are_unknown_not_empty():
+    """A helpdesk adopted later than the product was, an email tool that keeps a year, an NPS programme begun late."""
+    tables = contract_tables()
+    tables["tickets"] = tables["tickets"][tables["tickets"]["ticket_id"] != "t0"]  # the log now starts on 2025-02-01
+    tables["emails"] = tables["emails"].iloc[1:]  # on 2025-02-10
+    tables["surveys"] = tables["surveys"].iloc[1:]  # on 2025-02-15
+    stay = build_features(tables, [date(2025, 3, 1)], now=NOW).set_index("account_id").loc["stay"]
+    assert stay["support__tickets_opened__7d"] == 1 and stay["support__tickets_opened_trend__7d"] == 1.0  # t2 against t1
+    assert pd.isna(stay["support__tickets_opened__30d"]) and pd.isna(stay["support__low_csat_tickets__90d"])
+    assert stay["support__open_backlog"] == 1  # not a window: every ticket the log holds
+    assert stay["engagement__emails_sent__7d"] == 0
+    assert pd.isna(stay["engagement__emails_sent__30d"]) and pd.isna(stay["engagement__email_open_rate__30d"])
+    assert pd.isna(stay["engagement__nps_answers__90d"]) and stay["engagement__nps_latest"] == 4
 
 
 def test_a_response_stamped_before_its_ticket_opened_took_no_time():

@@ -321,7 +321,7 @@ def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
     result = CliRunner().invoke(app, ["features", "--data", str(folder), "--out", str(out), "--as-of", "2025-03-01"])
     assert result.exit_code == 2 and not out.exists()
     message = " ".join(result.output.split())
-    assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(.*9.*\): 't2,stay,.*,urgent'", message)
+    assert re.search(r"tickets: 1 line\(s\) of tickets\.csv cannot be read as CSV, e\.g\. line 3 \(.*9.*\): 't1,stay,.*,urgent'", message)
 
 
 def test_a_csv_saved_as_utf16_is_read_and_an_empty_or_falsely_gzipped_one_is_named(tmp_path):
