@@ -186,16 +186,16 @@ def plan_features(
             generic_window=options.generic_window, history_start=prepared.first_times["events"],
         ),
     ]
-    starts = prepared.first_times
+    starts = prepared.first_times  # each log's windows are unknown before its own first row
     if "tickets" in tables:
-        families.append(support_features(spine, tables["tickets"], dates_table, options.windows, history_start=starts["tickets"]))
+        tickets = tables["tickets"]
+        families.append(support_features(spine, tickets, dates_table, options.windows, history_start=starts["tickets"]))
     if "emails" in tables:
         emails = cached(emails_by_segment(tables["emails"], calendar))
         families.append(email_features(spine, emails, calendar, history_start=starts["emails"]))
     if "surveys" in tables:
-        families.append(
-            survey_features(spine, tables["surveys"], dates_table, max(options.windows), history_start=starts["surveys"])
-        )
+        surveys, window = tables["surveys"], max(options.windows)
+        families.append(survey_features(spine, surveys, dates_table, window, history_start=starts["surveys"]))
 
     table = labelled.select(*KEYS, LABEL)
     for family in families:
@@ -299,8 +299,8 @@ def _refuse_dates_past_the_data(dates: list[date], observed_until: datetime) -> 
     latest = observed_until.date() + timedelta(days=1)
     if dates[-1] > latest:
         raise ChurnInputError(
-            f"{dates[-1]} is after the data's end: the last event is at {observed_until:%Y-%m-%d %H:%M}, so the days up "
-            f"to {dates[-1]} would count as days without use; the latest observation date the data allows is {latest}",
+            f"{dates[-1]} is after the data's end: the last event is at {observed_until:%Y-%m-%d %H:%M}, so the days "
+            f"up to {dates[-1]} would count as days without use; the latest observation date the data allows is {latest}",
             table="as_of",
         )
 

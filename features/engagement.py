@@ -26,7 +26,9 @@ def emails_by_segment(emails: ir.Table, calendar: Calendar) -> ir.Table:
     return segmented.group_by(["account_id", "sent", "opened", "clicked"]).aggregate(emails=segmented.count())
 
 
-def email_features(spine: ir.Table, by_segment: ir.Table, calendar: Calendar, *, history_start: datetime | None) -> ir.Table:
+def email_features(
+    spine: ir.Table, by_segment: ir.Table, calendar: Calendar, *, history_start: datetime | None
+) -> ir.Table:
     """Emails sent, open and click rates per window, and each rate's change against the previous window.
 
     An email sent in a window counts as opened if it was opened before ``as_of``, even after the window.

@@ -40,7 +40,8 @@ class CompanyMapping:
 
     def housekeeping_types(self, event_types: list[str]) -> list[str]:
         """Event types that are logging in or looking for help rather than product use; the others count as breadth."""
-        return [event_type for kind in ("login", "password_reset", "kb_view") for event_type in self.types_of(kind, event_types)]
+        kinds = ("login", "password_reset", "kb_view")
+        return [event_type for kind in kinds for event_type in self.types_of(kind, event_types)]
 
     def meanings_absent(self, event_types: list[str]) -> list[str]:
         """The meanings no event type in the data carries: their features are zero throughout, which the build
