@@ -108,7 +108,8 @@ class BuildReport:
             )
         if self.meanings_absent:
             lines.append(
-                f"no event type means {', '.join(self.meanings_absent)}, so their features are zero: if the log names "
+                f"no event type means {', '.join(self.meanings_absent)}, so "
+                f"{'its' if len(self.meanings_absent) == 1 else 'their'} features are zero: if the log names "
                 "such events otherwise, list those names in a mapping file (--mapping)"
             )
         return "\n".join(lines)

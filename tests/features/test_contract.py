@@ -442,6 +442,7 @@ def test_the_report_names_meanings_no_event_type_carries(tmp_path):
     mapping.write_text('[event_types]\nkb_view = []\npassword_reset = ["Quantum Widget Spun"]\n')
     report = build_feature_file(data, tmp_path / "features.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
     assert report.meanings_absent == ["content_download"]  # switched off is not absent
+    assert "no event type means content_download, so its features are zero" in report.describe()
 
 
 def test_a_broken_mapping_file_is_named(tmp_path):
