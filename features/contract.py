@@ -236,7 +236,7 @@ def prepare(
             with _reading(name):
                 typed[name] = keep(typed[name])
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
-    tables, skipped, first_times, latest = {}, {}, {}, []
+    tables, skipped, first_times, last_event = {}, {}, {}, None
     for name, table in typed.items():
         with _reading(name):
             profile = _profile(name, table, accounts, cutoff)
@@ -249,10 +249,10 @@ def prepare(
             skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
-            latest += [_timestamp(v) for key, v in profile.items() if key.startswith("last__") and v is not None]
-    if not latest:
+            last_event = _timestamp(profile["last__timestamp"])
+    if last_event is None:
         raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="events")
-    until = observed_until or max(latest)
+    until = observed_until or last_event
     subscriptions = tables["subscriptions"]
     with _reading("subscriptions"):
         scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]

@@ -48,7 +48,8 @@ def email_features(
         }
     r = on_spine(spine, t.group_by(["account_id", "as_of"]).aggregate(**raw))
     zero = lambda column: r[column].fill_null(0)  # noqa: E731
-    sent = lambda span: observed(r[f"sent_{span}"], r.as_of, sum(calendar.spans[span]), history_start)  # noqa: E731
+    reach = lambda span: sum(calendar.spans[span])  # noqa: E731  # window plus lag: how far back the span starts
+    sent = lambda span: observed(r[f"sent_{span}"], r.as_of, reach(span), history_start)  # noqa: E731
     rate = lambda what, span: ratio(zero(f"{what}_{span}").cast("float64"), sent(span))  # noqa: E731
     columns = {}
     for w in calendar.windows:

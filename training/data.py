@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import ChurnInputError
-from training.model import is_categorical
+from training.model import blanks_as_missing, is_categorical
 
 TABLE = "features"
 LABEL = "_label"
@@ -177,13 +177,11 @@ def numbers_read_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFram
     converted = {}
     for name in columns:
         series = frame[name]
-        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        given = blanks_as_missing(series)
+        if given is series or given.count() == series.count():  # not text, or no blank cell
             continue
-        text = series.astype("string").str.strip()
-        blank = text == ""
-        given = text.mask(blank)
         numbers = pd.to_numeric(given, errors="coerce")
-        if blank.any() and given.notna().any() and numbers.notna().sum() == given.notna().sum():
+        if given.count() and numbers.count() == given.count():
             converted[name] = numbers.astype("float64")
     return frame.assign(**converted) if converted else frame
 

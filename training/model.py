@@ -27,6 +27,17 @@ def is_categorical(series: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
+def blanks_as_missing(series: pd.Series) -> pd.Series:
+    """A text column with its blank cells (empty, or spaces only) missing; any other column as it is.
+
+    A CSV export may write an empty number as a space, which its reader keeps as text.
+    """
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return series
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
+
+
 class ChurnModel:
     """Calibrated gradient-boosted churn classifier.
 
@@ -217,11 +228,9 @@ class ChurnModel:
                 codes = pd.Index(self.categories_[name]).get_indexer(column.astype("string"))  # -1: unseen or empty
                 matrix[:, j] = np.where(codes >= 0, codes, np.nan)
             else:
-                if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
-                    text = column.astype("string").str.strip()
-                    column = text.mask(text == "")  # a blank cell of a CSV is an empty number, as in training
-                try:
-                    matrix[:, j] = pd.to_numeric(column, errors="raise").astype("float64").to_numpy(na_value=np.nan)
+                try:  # a blank cell of a CSV is an empty number, as in training
+                    numbers = pd.to_numeric(blanks_as_missing(column), errors="raise")
+                    matrix[:, j] = numbers.astype("float64").to_numpy(na_value=np.nan)
                 except (TypeError, ValueError):
                     raise ChurnInputError("expected numbers", table="features", column=name) from None
         return matrix
