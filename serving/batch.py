@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.errors import ChurnInputError
 from serving.encoding import FeatureEncoding
-from serving.loaded_model import LoadedModel, load_model
+from serving.loaded_model import LoadedModel, check_keys, load_model
 from serving.scoring import Scores
+from training.data import read_table
 
 DRIVER_TYPE = pa.struct([("feature", pa.string()), ("value", pa.string()), ("contribution", pa.float64())])
 
@@ -53,21 +55,19 @@ def score_file(
     top_drivers: int = 5,
     on_progress: Callable[[str], None] = lambda message: None,
 ) -> BatchReport:
-    """Score every row of ``features_path`` (Parquet) into ``out_path`` (Parquet)."""
+    """Score every row of ``features_path`` (Parquet, or CSV as ``churn train`` reads it) into ``out_path`` (Parquet).
+
+    Rows are found by the columns the model was trained with (``TableKeys``): a flat table keyed by
+    ``customerID`` is scored by it, and the id is written as ``account_id``, the API's name for it.
+    """
     features_path, out_path = Path(features_path), Path(out_path)
     if out_path.suffix != ".parquet":
         raise ChurnInputError("the output must be a .parquet file", table=str(out_path))
     if not features_path.is_file():
         raise ChurnInputError("no such file", table=str(features_path))
-    if features_path.suffix != ".parquet":
-        raise ChurnInputError("the feature table must be a .parquet file (as `churn features` writes)", table=str(features_path))
-    source = pq.ParquetFile(features_path)
-    names = source.schema_arrow.names
-    if "account_id" not in names:
-        raise ChurnInputError("the feature table has no account_id column", table=str(features_path), column="account_id")
+    if features_path.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise ChurnInputError("the feature table must be a .parquet or .csv file", table=str(features_path))
     loaded = _load(model_uri, tracking_uri=tracking_uri, top_drivers=top_drivers)
-    keys = ["account_id", *(["as_of"] if "as_of" in names else [])]
-    columns = keys + [name for name in loaded.encoding.names if name in names]
 
     started = time.perf_counter()
     partial = out_path.with_name(f".{out_path.name}.{os.getpid()}.partial")
@@ -75,10 +75,9 @@ def score_file(
     rows = 0
     writer = None
     try:
-        for batch in source.iter_batches(batch_size=chunk_rows, columns=columns):
-            frame = batch.to_pandas()
+        for frame, keys in _chunks(features_path, loaded, chunk_rows):
             scores = loaded.score(loaded.model.encode(frame))
-            table = scores_table(scores, loaded, {key: batch.column(key) for key in keys})
+            table = scores_table(scores, loaded, keys)
             if writer is None:
                 writer = pq.ParquetWriter(partial, table.schema)
             writer.write_table(table)
@@ -95,6 +94,32 @@ def score_file(
         partial.unlink(missing_ok=True)
     source_ref = loaded.source
     return BatchReport(out_path, rows, time.perf_counter() - started, source_ref.name, source_ref.version)
+
+
+def _chunks(path: Path, loaded: LoadedModel, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, dict[str, pa.Array]]]:
+    """(features, {"account_id": ids, ["as_of": dates]}) per chunk of rows: Parquet read a chunk at a time, CSV
+    read whole, as training reads it (the model reads a blank cell of a numeric feature as missing)."""
+    table = str(path)
+    id_column, time_column = loaded.keys.id_column, loaded.keys.time_column
+    if path.suffix.lower() == ".csv":
+        frame = read_table(path, table=table)
+        names = list(frame.columns)
+    else:
+        source = pq.ParquetFile(path)
+        names = source.schema_arrow.names
+    check_keys(names, loaded.keys, table=table)
+    if not any(name in names for name in loaded.encoding.names):
+        raise ChurnInputError("none of the model's features are in this table", table=table)
+    key_columns = {"account_id": id_column} | ({"as_of": time_column} if time_column in names else {})
+    columns = list(dict.fromkeys([*key_columns.values(), *(name for name in loaded.encoding.names if name in names)]))
+    if path.suffix.lower() == ".csv":
+        features = frame[columns]
+        for start in range(0, len(features), chunk_rows):
+            chunk = features.iloc[start : start + chunk_rows]
+            yield chunk, {key: pa.array(chunk[column], from_pandas=True) for key, column in key_columns.items()}
+        return
+    for batch in source.iter_batches(batch_size=chunk_rows, columns=columns):
+        yield batch.to_pandas(), {key: batch.column(column) for key, column in key_columns.items()}
 
 
 def _load(model_uri: str, *, tracking_uri: str, top_drivers: int) -> LoadedModel:

@@ -22,6 +22,7 @@ from serving.scoring import Scores, score_matrix
 from serving.trees import TreeTables, compile_trees
 from training.data import read_table
 from training.model import ChurnModel
+from training.pyfunc import TableKeys
 
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/]+)/?$")
 _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
@@ -65,6 +66,7 @@ class LoadedModel:
     metrics: Mapping[str, float]
     loaded_at: datetime
     model: ChurnModel
+    keys: TableKeys
     tables: TreeTables
     encoding: FeatureEncoding
     top_drivers: int
@@ -114,14 +116,14 @@ def load_model(
     """Load the version ``model_uri`` points to, compile its trees and score the snapshot, if any."""
     import mlflow
 
-    from training.pyfunc import load_churn_model
+    from training.pyfunc import load_churn_model, load_table_keys
 
     source = resolve_source(model_uri, tracking_uri=tracking_uri)
     with tempfile.TemporaryDirectory(prefix="churn-model-") as folder:
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=artifact_location(source, tracking_uri=tracking_uri), dst_path=folder, tracking_uri=tracking_uri
         )
-        model = load_churn_model(local)
+        model, keys = load_churn_model(local), load_table_keys(local)
     metrics: Mapping[str, float] = {}
     if source.run_id:
         metrics = dict(mlflow.MlflowClient(tracking_uri=tracking_uri).get_run(source.run_id).data.metrics)
@@ -129,12 +131,13 @@ def load_model(
     encoding = FeatureEncoding.of(model)
     snapshot = None
     if features_path is not None:
-        snapshot = score_snapshot(model, tables, features_path, top_drivers=top_drivers)
+        snapshot = score_snapshot(model, keys, tables, features_path, top_drivers=top_drivers)
     return LoadedModel(
         source=source,
         metrics=metrics,
         loaded_at=datetime.now(timezone.utc),
         model=model,
+        keys=keys,
         tables=tables,
         encoding=encoding,
         top_drivers=top_drivers,
@@ -142,16 +145,18 @@ def load_model(
     )
 
 
-def score_snapshot(model: ChurnModel, tables: TreeTables, features_path: Path, *, top_drivers: int) -> Snapshot:
-    frame, as_of = read_latest_snapshot(features_path, model.feature_names_)
-    account_ids = frame["account_id"].astype("string").tolist()
+def score_snapshot(
+    model: ChurnModel, keys: TableKeys, tables: TreeTables, features_path: Path, *, top_drivers: int
+) -> Snapshot:
+    frame, as_of = read_latest_snapshot(features_path, model.feature_names_, keys)
+    account_ids = frame[keys.id_column].astype("string").tolist()
     duplicated = pd.Index(account_ids).duplicated()
     if duplicated.any():
         raise ChurnInputError(
             f"{int(duplicated.sum())} account ids appear more than once in the latest snapshot, e.g. "
             f"{account_ids[int(np.argmax(duplicated))]!r}",
             table=str(features_path),
-            column="account_id",
+            column=keys.id_column,
         )
     scores = score_matrix(model, tables, model.encode(frame), top_drivers=top_drivers)
     return Snapshot(
@@ -163,18 +168,28 @@ def score_snapshot(model: ChurnModel, tables: TreeTables, features_path: Path, *
     )
 
 
-def read_latest_snapshot(path: Path, feature_names: list[str]) -> tuple[pd.DataFrame, str | None]:
-    """The rows of a feature table (Parquet or CSV) with its latest ``as_of``; all rows when it has none."""
+def read_latest_snapshot(
+    path: Path, feature_names: list[str], keys: TableKeys = TableKeys()
+) -> tuple[pd.DataFrame, str | None]:
+    """The rows of a feature table (Parquet or CSV) with its latest date (``keys.time_column``); all rows when
+    the model was trained without a time column, or the table has none."""
     frame = read_table(path, table=str(path))
-    if "account_id" not in frame.columns:
-        raise ChurnInputError("the feature table has no account_id column", table=str(path), column="account_id")
+    check_keys(frame.columns, keys, table=str(path))
     if not any(name in frame.columns for name in feature_names):
         raise ChurnInputError("none of the model's features are in this table", table=str(path))
-    if "as_of" not in frame.columns:
+    time = keys.time_column
+    if time is None or time not in frame.columns:
         return frame, None
     try:
-        dates = pd.to_datetime(frame["as_of"])
+        dates = pd.to_datetime(frame[time])
     except (TypeError, ValueError):
-        raise ChurnInputError("not dates", table=str(path), column="as_of") from None
+        raise ChurnInputError("not dates", table=str(path), column=time) from None
     latest = dates.max()
     return frame[dates == latest].reset_index(drop=True), latest.date().isoformat()
+
+
+def check_keys(columns, keys: TableKeys, *, table: str) -> None:
+    """The table holds the id column the model was trained with, or it cannot say whose each score is."""
+    if keys.id_column not in columns:
+        trained = "" if keys.id_column == "account_id" else " (the model was trained on a table keyed by it)"
+        raise ChurnInputError(f"the feature table has no {keys.id_column} column{trained}", table=table, column=keys.id_column)

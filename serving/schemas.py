@@ -112,6 +112,11 @@ class FeatureInfo(BaseModel):
     reference: dict[str, Any] = Field(description="Statistics of the training data: missing rate, mean, quantiles or top shares.")
 
 
+class TableKeysInfo(BaseModel):
+    id_column: str = Field(description="The training table's id column: what a snapshot and `churn score` read ids from.")
+    time_column: str | None = Field(description="Its date column, when the table had a history; the snapshot is its latest date.")
+
+
 class SnapshotInfo(BaseModel):
     source: str
     as_of: str | None
@@ -126,6 +131,7 @@ class ModelInfoPublic(BaseModel):
             "loaded_at": "2024-06-02T08:00:00Z",
             "metrics": {"roc_auc": 0.83, "brier": 0.071},
             "tier_thresholds": {"medium": 0.12, "high": 0.3},
+            "keys": {"id_column": "account_id", "time_column": "as_of"},
             "features": [
                 {
                     "name": "usage__logins__30d",
@@ -147,6 +153,7 @@ class ModelInfoPublic(BaseModel):
     loaded_at: datetime
     metrics: dict[str, float] = Field(description="Metrics the training run logged.")
     tier_thresholds: dict[str, float] = Field(description="Probability at which each tier starts.")
+    keys: TableKeysInfo
     features: list[FeatureInfo] = Field(description="In the model's order.")
     snapshot: SnapshotInfo | None
 

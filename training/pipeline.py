@@ -24,7 +24,7 @@ from training import plots
 from training.data import LABEL, content_fingerprint, file_sha256
 from training.evaluate import METRICS
 from training.experiment import ExperimentResult, PreparedData, Progress, TrainingOptions, prepare, run_experiment
-from training.pyfunc import log_churn_model
+from training.pyfunc import TableKeys, log_churn_model
 from training.registry import CHALLENGER, VALIDATION_ARTIFACT, register_challenger
 
 
@@ -157,7 +157,7 @@ def _log_model_run(data: PreparedData, result: ExperimentResult, options: Traini
         mlflow.log_artifact(str(path), artifact_path=str(Path(VALIDATION_ARTIFACT).parent))
 
     example = table.X.iloc[split.validation[:5]]
-    return log_churn_model(model, input_example=example)
+    return log_churn_model(model, input_example=example, keys=TableKeys(table.id_column, table.time_column))
 
 
 def _log_baseline_run(data: PreparedData, result: ExperimentResult) -> None:

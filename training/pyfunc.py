@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
@@ -25,6 +26,29 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _CODE_PATHS = [str(_PACKAGE_ROOT / "training"), str(_PACKAGE_ROOT / "features")]
 
 
+@dataclass(frozen=True)
+class TableKeys:
+    """The columns that named the training table's rows, so a table scored later is read the same way.
+
+    ``churn score`` and the API's snapshot find each row's id (and, when the table has a history,
+    its date) by these names: a flat customer table keyed by ``customerID`` is scored by that column.
+    Kept in the logged model's metadata (the MLmodel file), where a reviewer sees them too.
+    """
+
+    id_column: str = "account_id"
+    time_column: str | None = "as_of"
+
+    def as_metadata(self) -> dict[str, str]:
+        return {"id_column": self.id_column, "time_column": self.time_column or ""}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict | None) -> TableKeys:
+        """A model logged without keys was trained on a table of ``churn features``: account_id and as_of."""
+        if not metadata or "id_column" not in metadata:
+            return cls()
+        return cls(str(metadata["id_column"]), str(metadata.get("time_column") or "") or None)
+
+
 class ChurnPyfunc(mlflow.pyfunc.PythonModel):
     """Calibrated churn probability and risk tier for each input row."""
 
@@ -37,8 +61,10 @@ class ChurnPyfunc(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"churn_probability": probability, "risk_tier": self.model.risk_tier(probability)})
 
 
-def log_churn_model(model: ChurnModel, *, input_example: pd.DataFrame, name: str = "model") -> ModelInfo:
-    """Log the fitted model to the active run, with signature and input example.
+def log_churn_model(
+    model: ChurnModel, *, input_example: pd.DataFrame, keys: TableKeys = TableKeys(), name: str = "model"
+) -> ModelInfo:
+    """Log the fitted model to the active run, with signature, input example and the training table's keys.
 
     Every column is optional in the signature, as in the model itself: an absent feature is
     scored as missing rather than refused. See ``input_schema`` for the column types.
@@ -56,6 +82,7 @@ def log_churn_model(model: ChurnModel, *, input_example: pd.DataFrame, name: str
             input_example=example,
             code_paths=_CODE_PATHS,
             pip_requirements=_requirements(),
+            metadata=keys.as_metadata(),
         )
 
 
@@ -78,6 +105,13 @@ def input_schema(model: ChurnModel) -> Schema:
 def load_churn_model(model_uri: str) -> ChurnModel:
     """The fitted ``ChurnModel`` behind a model URI (``models:/name@alias``, ``runs:/...``)."""
     return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().model
+
+
+def load_table_keys(model_uri: str) -> TableKeys:
+    """The keys of the table a model was trained on, from its MLmodel file alone (nothing is unpickled)."""
+    from mlflow.models import Model
+
+    return TableKeys.from_metadata(Model.load(model_uri).metadata)
 
 
 def _example_frame(model: ChurnModel, frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ async def model_info(model: CurrentModel) -> Any:
         "loaded_at": model.loaded_at,
         "metrics": model.metrics,
         "tier_thresholds": {"medium": medium, "high": high},
+        "keys": {"id_column": model.keys.id_column, "time_column": model.keys.time_column},
         "features": [
             {
                 "name": name,

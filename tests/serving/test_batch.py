@@ -72,9 +72,19 @@ def test_an_output_that_is_not_parquet_is_refused_before_any_work(store, tmp_pat
         score_file("models:/churn-model@champion", store.features_path, tmp_path / "out.csv", tracking_uri=store.tracking_uri)
 
 
-def test_a_feature_table_that_is_not_parquet_is_refused(store, tmp_path):
+def test_a_csv_feature_table_scores_as_its_parquet_does(store, scored, tmp_path):
     table = tmp_path / "features.csv"
-    table.write_text("account_id,usage__signal_00__30d\na,1\n")
-    with pytest.raises(ValueError, match="parquet"):
+    store.frame.to_csv(table, index=False)
+    report = score_file("models:/churn-model@champion", table, tmp_path / "out.parquet", tracking_uri=store.tracking_uri)
+    assert report.rows == len(store.frame)
+    from_csv = pd.read_parquet(tmp_path / "out.parquet")
+    assert from_csv["account_id"].tolist() == scored["account_id"].tolist()
+    np.testing.assert_allclose(from_csv["churn_probability"], scored["churn_probability"], rtol=0, atol=1e-12)
+
+
+def test_a_feature_table_that_is_neither_parquet_nor_csv_is_refused(store, tmp_path):
+    table = tmp_path / "features.json"
+    table.write_text("{}")
+    with pytest.raises(ValueError, match="parquet or .csv"):
         score_file("models:/churn-model@champion", table, tmp_path / "out.parquet", tracking_uri=store.tracking_uri)
     assert not (tmp_path / "out.parquet").exists()

@@ -157,3 +157,47 @@ def test_a_feature_that_leaks_the_label_keeps_the_model_out_of_the_registry(trac
     excluded = dataclasses.replace(fast_options, exclude=("account__attr_status",))
     clean = train(table_file(frame), excluded, artifact_location=tracking["artifacts"])
     assert clean.registered_version == "1" and mlflow.get_run(clean.run_id).data.metrics["max_single_feature_auc"] < 0.9
+
+
+def test_a_flat_table_keyed_by_its_own_id_is_scored_in_batch_and_served_by_that_id(tracking, make_table, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from churn.settings import Settings
+    from serving.app import create_app
+    from serving.loaded_model import load_model
+    from training.pyfunc import TableKeys
+
+    frame = make_table(400, 1, unlabelled_last=False).drop(columns=["as_of"])
+    frame = frame.rename(columns={"account_id": "customerID"}).assign(Churn=np.where(frame["churned"] == 1, "Yes", "No"))
+    path = tmp_path / "customers.csv"
+    frame.drop(columns=["churned"]).to_csv(path, index=False)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", "--features", str(path), "--id", "customerID", "--label", "Churn", "--cv-folds", "2"])
+    assert trained.exit_code == 0, trained.output
+    assert runner.invoke(app, ["promote"]).exit_code == 0
+    uri = f"models:/{MODEL}@champion"
+
+    out = tmp_path / "scores.parquet"
+    scored = runner.invoke(app, ["score", "--model", uri, "--features", str(path), "--out", str(out), "--chunk-rows", "150"])
+    assert scored.exit_code == 0, scored.output
+    batch = pd.read_parquet(out)
+    assert "as_of" not in batch.columns
+    assert batch["account_id"].tolist() == frame["customerID"].tolist()
+    expected = mlflow.pyfunc.load_model(uri).predict(pd.read_csv(path))["churn_probability"]
+    np.testing.assert_allclose(batch["churn_probability"], expected, rtol=0, atol=1e-12)
+
+    loaded = load_model(uri, tracking_uri=tracking["uri"], features_path=path)
+    assert loaded.keys == TableKeys("customerID", None)
+    assert loaded.snapshot.account_ids == frame["customerID"].tolist() and loaded.snapshot.as_of is None
+    settings = Settings(MLFLOW_TRACKING_URI=tracking["uri"], model_uri=uri, features=path, api_keys=[], admin_key=None)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/model").json()["keys"] == {"id_column": "customerID", "time_column": None}
+        one = client.get(f"/v1/accounts/{frame['customerID'][7]}/score").json()["score"]
+        assert one["churn_probability"] == pytest.approx(batch["churn_probability"][7], abs=1e-12)
+
+    without_id = tmp_path / "no_id.csv"
+    frame.drop(columns=["customerID", "churned"]).to_csv(without_id, index=False)
+    refused = runner.invoke(app, ["score", "--model", uri, "--features", str(without_id), "--out", str(tmp_path / "x.parquet")])
+    assert refused.exit_code == 2
+    assert "no customerID column (the model was trained on a table keyed by it)" in refused.output
+    assert not (tmp_path / "x.parquet").exists()
