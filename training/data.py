@@ -7,6 +7,7 @@ Everything is checked here, before training starts, and every error names the co
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def load_training_table(
     frame = frame.set_axis(columns, axis=1)
     for role, name in (("label", label), ("id", id_column)):
         if name not in columns:
-            raise ChurnInputError(f"{role} column not found (columns: {_preview(columns)})", table=TABLE, column=name)
+            raise ChurnInputError(
+                f"{role} column not found (columns: {_preview(columns)}){_likely(role, frame)}", table=TABLE, column=name
+            )
     if time_column is None:
         time_column = "as_of" if "as_of" in columns else None
     elif time_column not in columns:
@@ -258,6 +261,24 @@ def _check_unique_ids(rows: pd.DataFrame, id_column: str, time_column: str | Non
             table=TABLE,
             column=id_column,
         )
+
+
+_LABEL_NAMES = {"churn", "churned", "exited", "attrition", "cancelled", "canceled", "left", "target", "label"}
+
+
+def _likely(role: str, frame: pd.DataFrame) -> str:
+    """A hint naming the columns that look like the missing one, as a flat table names them: ``Churn``, ``Exited``,
+    ``Attrition_Flag`` for a label; ``customerID``, ``Client Id`` for an id (one value per row)."""
+    from features.windows import plain  # the contract's column matching; imported late, as it brings Ibis
+    if role == "label":
+        found = [c for c in frame.columns if plain(c) in _LABEL_NAMES or "churn" in plain(c) or "attrition" in plain(c)]
+        option = "--label"
+    else:
+        found = [c for c in frame.columns if plain(c).endswith("id") and frame[c].is_unique]
+        option = "--id"
+    if not found:
+        return ""
+    return f"; {_preview(found)} {'looks' if len(found) == 1 else 'look'} like one: {option} {shlex.quote(found[0])}"
 
 
 def _tidy(values: list[float]) -> list:

@@ -111,6 +111,18 @@ def test_bad_tables_raise_errors_that_name_the_problem(make_table, corrupt, mess
         load_training_table(corrupt(make_table(40, 4)))
 
 
+def test_a_missing_label_or_id_names_the_columns_that_look_like_one(make_table):
+    frame = make_table(40, 1, unlabelled_last=False).drop(columns=["as_of"])
+    flat = frame.rename(columns={"churned": "Churn", "account_id": "Customer ID"}).assign(seller_id="s-1")
+    with pytest.raises(ChurnInputError, match=r"label column not found .*; 'Churn' looks like one: --label Churn$"):
+        load_training_table(flat)
+    # an id holds one value per row: a seller's id repeated over its customers is no customer id
+    with pytest.raises(ChurnInputError, match=r"id column not found .*; 'Customer ID' looks like one: --id 'Customer ID'$"):
+        load_training_table(flat, label="Churn")
+    with pytest.raises(ChurnInputError, match=r"label column not found \(columns: [^;]*\)$"):
+        load_training_table(frame.drop(columns=["churned"]))
+
+
 def test_unknown_file_types_and_missing_files_are_errors(tmp_path):
     (tmp_path / "table.xlsx").write_text("x")
     with pytest.raises(ChurnInputError, match="expected a .parquet or .csv file"):
