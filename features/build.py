@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from features import account, engagement, support, usage
 from features.account import account_features
 from features.contract import Prepared, cached, prepare, read_tables
 from features.calendar import Calendar
@@ -39,6 +40,8 @@ from features.windows import observation_dates
 
 KEYS = ("account_id", "as_of")
 LABEL = "churned"
+# Family → {contract columns → the signals that need them}: a feature is not built when its data lacks them all.
+NEEDS = {"account": account.NEEDS, "usage": usage.NEEDS, "support": support.NEEDS, "engagement": engagement.NEEDS}
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class BuildReport:
     unused_columns: dict[str, str] = field(default_factory=dict)
     meanings_absent: list[str] = field(default_factory=list)
     scheduled_ends: int = 0
+    absent_columns: tuple[str, ...] = ()
+    unbuilt_features: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -101,6 +106,14 @@ class BuildReport:
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
+        if self.absent_columns:
+            unbuilt = ", ".join(self.unbuilt_features[:6]) + (
+                f", … ({len(self.unbuilt_features)} in all)" if len(self.unbuilt_features) > 6 else ""
+            )
+            lines.append(
+                f"columns the tables lack (empty throughout): {', '.join(self.absent_columns)}; "
+                + (f"features not built for want of them: {unbuilt}" if unbuilt else "no feature needs them")
+            )
         if self.scheduled_ends:
             lines.append(
                 f"subscriptions: {self.scheduled_ends:,} end after the last event ({self.observed_until:%Y-%m-%d}), so "
@@ -124,6 +137,7 @@ class FeaturePlan:
     prepared: Prepared
     event_types: list[str]
     last_labelled: date
+    unbuilt: list[str] = field(default_factory=list)
 
 
 def plan_features(
@@ -203,9 +217,27 @@ def plan_features(
         table = table.join(family, list(KEYS))
     table = table.mutate(**usage_ratios(table, options.windows, seats="seats_for_ratios", users_ever="users_ever"))
     helpers = ["seats_for_ratios", "users_ever", *[f"active_users_{w}" for w in options.windows]]
-    table = table.drop(*helpers).order_by(["as_of", "account_id"])
+    table = table.drop(*helpers)
+    unbuilt = unbuilt_features(table.columns, prepared.absent_columns)
+    table = table.drop(*unbuilt).order_by(["as_of", "account_id"])
     last = last_labelled_date(prepared.observed_until, horizon_days=options.horizon_days, grace_days=options.grace_days)
-    return FeaturePlan(table=table, as_of=dates, prepared=prepared, event_types=event_types, last_labelled=last)
+    return FeaturePlan(
+        table=table, as_of=dates, prepared=prepared, event_types=event_types, last_labelled=last, unbuilt=unbuilt
+    )
+
+
+def unbuilt_features(columns: list[str], absent_columns: tuple[str, ...]) -> list[str]:
+    """The features needing contract columns the tables lack (``Prepared.absent_columns``), which would be empty or
+    wrong (a helpdesk export without first responses would show every ticket as unanswered)."""
+    absent = set(absent_columns)
+    prefixes = [
+        f"{family}__{signal}"
+        for family, needs in NEEDS.items()
+        for lacking, signals in needs.items()
+        if absent.issuperset(lacking)
+        for signal in signals
+    ]
+    return [c for c in columns if any(c == prefix or c.startswith(f"{prefix}__") for prefix in prefixes)]
 
 
 def build_features(
@@ -283,6 +315,8 @@ def build_feature_file(
         unused_columns=plan.prepared.unused_columns,
         meanings_absent=options.mapping.meanings_absent(plan.event_types),
         scheduled_ends=plan.prepared.scheduled_ends,
+        absent_columns=plan.prepared.absent_columns,
+        unbuilt_features=plan.unbuilt,
     )
 
 

@@ -33,6 +33,9 @@ class TableSpec:
     A log's rows (``is_log``) each stand alone, so a row with an empty ``not_null`` column (an event no
     account made, a survey sent but not answered) is skipped and counted; in accounts and
     subscriptions such a row is refused, as every other row depends on it.
+    ``may_lack`` are contract columns an export often does not have (a helpdesk without CSAT, a
+    product sold without seats): a table lacking one has it empty, and the features that need it
+    are not built (see ``features.build.unbuilt_features``). Any other column is required.
     """
 
     columns: dict[str, str]
@@ -42,6 +45,7 @@ class TableSpec:
     unique: str | None = None
     optional: dict[str, str] = field(default_factory=dict)
     is_log: bool = False
+    may_lack: tuple[str, ...] = ()
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -52,11 +56,12 @@ class TableSpec:
 CONTRACT = {
     "accounts": TableSpec(
         {"account_id": ID, "created_at": TIME, "plan": TEXT, "seats": NUMBER},
-        "created_at", ("account_id", "created_at"), required=True, unique="account_id",
+        "created_at", ("account_id", "created_at"), required=True, unique="account_id", may_lack=("plan", "seats"),
     ),
     "subscriptions": TableSpec(
         {"account_id": ID, "start_date": TIME, "end_date": TIME, "mrr": NUMBER, "seats": NUMBER},
         "start_date", ("account_id", "start_date"), required=True, optional={"term_months": NUMBER},
+        may_lack=("mrr", "seats"),
     ),
     "events": TableSpec(
         {"account_id": ID, "user_id": ID, "timestamp": TIME, "event_type": TEXT},
@@ -66,14 +71,15 @@ CONTRACT = {
         {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,
          "priority": TEXT, "category": TEXT, "csat": NUMBER},
         "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id", is_log=True,
+        may_lack=("first_response_at", "resolved_at", "priority", "category", "csat"),
     ),
     "emails": TableSpec(
         {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
-        "sent_at", ("account_id", "sent_at"), is_log=True,
+        "sent_at", ("account_id", "sent_at"), is_log=True, may_lack=("user_id", "opened_at", "clicked_at"),
     ),
     "surveys": TableSpec(
         {"account_id": ID, "user_id": ID, "responded_at": TIME, "nps": NUMBER},
-        "responded_at", ("account_id", "responded_at", "nps"), is_log=True,
+        "responded_at", ("account_id", "responded_at", "nps"), is_log=True, may_lack=("user_id",),
     ),
 }
 
@@ -99,6 +105,7 @@ class Prepared:
     observed_until: datetime
     unused_columns: dict[str, str] = field(default_factory=dict)  # "table.column" → why it is not carried
     scheduled_ends: int = 0  # subscriptions ending after ``observed_until``: running through it, not churn yet
+    absent_columns: tuple[str, ...] = ()  # "table.column" of each ``may_lack`` column a table lacks: empty throughout
 
 
 @dataclass(frozen=True)
@@ -256,9 +263,10 @@ def prepare(
     subscriptions = tables["subscriptions"]
     with _reading("subscriptions"):
         scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]
+    absent = tuple(f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns)
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
-        scheduled_ends=int(scheduled),
+        scheduled_ends=int(scheduled), absent_columns=absent,
     )
 
 
@@ -358,7 +366,7 @@ def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) 
     """Contract columns in their types, and for accounts the ``attributes`` as text. A value that does not parse
     becomes null, and is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
     spec = CONTRACT[name]
-    missing = [column for column in spec.columns if column not in table.columns]
+    missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
     if missing:
         columns = list(table.columns)
         shown = ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
@@ -366,7 +374,8 @@ def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) 
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
     if name == "accounts":
         wanted.update({column: TEXT for column in attributes})
-    typed = {column: _as(table[column], kind, name, column) for column, kind in wanted.items()}
+    given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
+    typed = {column: _as(given(column), kind, name, column) for column, kind in wanted.items()}
     return table.select(**typed, **_unparsed_flags(table, typed, wanted))
 
 

@@ -22,6 +22,9 @@ from features.calendar import Calendar
 from features.mapping import KINDS, CompanyMapping
 from features.windows import days_between, feature_name, observed, on_spine, ratio, slug, sum_if, trend
 
+# Signals of the usage family a company's tables cannot give when they lack both seat columns: not built then.
+NEEDS = {("accounts.seats", "subscriptions.seats"): ("seat_utilisation",)}
+
 
 def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
     """(account_id, event_type, segment, events, last_seen)."""

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from churn.cli import app
 from features import analysis, contract
-from features.build import build_feature_file, build_features
+from features.build import build_feature_file, build_features, unbuilt_features
 from features.calendar import Calendar
 from features.errors import ChurnInputError
 from features.mapping import load_mapping
@@ -404,6 +404,32 @@ def test_optional_tables_may_be_missing_and_their_families_are_absent():
     families = {column.split("__")[0] for column in frame.columns if "__" in column}
     assert families == {"account", "usage", "support", "engagement", "events"}  # resets, kb views, downloads come from events
     assert not [c for c in frame.columns if c.startswith(("support__tickets", "engagement__email", "engagement__nps"))]
+
+
+def test_a_column_an_export_often_lacks_leaves_out_only_the_features_that_need_it(tmp_path):
+    tables = contract_tables()
+    full = build_features(tables, DATES, now=NOW)
+    lacking = {
+        "accounts": ["seats"], "subscriptions": ["seats"], "tickets": ["first_response_at", "priority", "category", "csat"],
+        "emails": ["user_id", "clicked_at"], "surveys": ["user_id"],
+    }
+    for name, columns in lacking.items():
+        tables[name] = tables[name].drop(columns=columns)
+    data = write_folder(tmp_path / "data", tables)
+    report = build_feature_file(data, tmp_path / "features.parquet", as_of=DATES, now=NOW)
+    built = pd.read_parquet(tmp_path / "features.parquet")
+    windowed = lambda *signals: {f"{signal}__{w}d" for signal in signals for w in (7, 30, 90)}  # noqa: E731
+    assert set(full.columns) - set(built.columns) == {
+        "account__seats", "account__mrr_per_seat", "support__unanswered_tickets",
+        *windowed("usage__seat_utilisation", "support__median_first_response_hours", "support__csat_mean",
+                  "support__low_csat_tickets", "engagement__email_click_rate", "engagement__email_click_rate_change"),
+    }
+    pd.testing.assert_frame_equal(built, full[built.columns])  # every other feature as before
+    assert report.absent_columns == tuple(f"{name}.{column}" for name, columns in lacking.items() for column in columns)
+    assert "columns the tables lack (empty throughout): accounts.seats, subscriptions.seats, tickets.first_response_at" in (
+        report.describe()
+    )
+    assert unbuilt_features(list(full.columns), ("accounts.seats",)) == []  # the subscriptions' seats still give seats
 
 
 def test_a_company_mapping_names_its_own_login_event(tmp_path):
