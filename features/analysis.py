@@ -9,13 +9,14 @@ tests check.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.contract import EPOCH_UNITS, contract_renames, find_table
+from features.contract import EPOCH_UNITS, contract_renames, displaced, find_table
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -38,11 +39,13 @@ def load_tables(
     names: tuple[str, ...] = CONTRACT_TABLES,
     *,
     columns: dict[str, list[str]] | None = None,
+    column_names: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
-    to find the observed period without loading the whole event log.
+    to find the observed period without loading the whole event log. ``column_names`` are the
+    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``), as the build reads them.
     """
     folder = Path(data_dir)
     if not folder.is_dir():
@@ -55,12 +58,15 @@ def load_tables(
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
         parquet, first = files.format == "parquet", files.paths[0]
-        renames = contract_renames(name, pq.read_schema(first).names if parquet else list(pd.read_csv(first, nrows=0).columns))
+        given = pq.read_schema(first).names if parquet else list(pd.read_csv(first, nrows=0).columns)
+        named = (column_names or {}).get(name)
+        renames, left_out = contract_renames(name, given, named), displaced(given, named)
         wanted = [renames.get(column, column) for column in columns[name]] if columns and name in columns else None
         if parquet:
             frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in files.paths], ignore_index=True)
         else:
             frame = pd.read_csv(first, usecols=wanted)
+        frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()))
     return tables
@@ -69,13 +75,18 @@ def load_tables(
 def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) -> pd.DataFrame:
     """The feature table at ``path`` if it exists, else one built in memory from ``data_dir``.
 
-    ``build_options`` go to ``features.build.build_features`` (windows, horizon_days, ...).
+    ``build_options`` go to ``features.build.build_features`` (windows, horizon_days, mapping, ...); the
+    mapping's column names are used to read the tables too.
     """
     if Path(path).is_file():
         return pd.read_parquet(path)
     from features.build import build_features
+    from features.mapping import CompanyMapping, load_mapping
 
-    return build_features(load_tables(data_dir), **build_options)
+    mapping = build_options.pop("mapping", None)
+    mapping = mapping if isinstance(mapping, CompanyMapping) else load_mapping(mapping)
+    tables = load_tables(data_dir, column_names=mapping.columns)  # in the contract's names from here on
+    return build_features(tables, mapping=dataclasses.replace(mapping, columns={}), **build_options)
 
 
 def observed_period(tables: dict[str, pd.DataFrame]) -> tuple[pd.Timestamp, pd.Timestamp]:

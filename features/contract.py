@@ -216,6 +216,7 @@ def prepare(
     cutoff: datetime,
     observed_until: datetime | None = None,
     attributes: tuple[str, ...] | None = None,
+    column_names: dict[str, dict[str, str]] | None = None,
     keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> Prepared:
     """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
@@ -227,15 +228,25 @@ def prepare(
     it. A billing export shows a running contract's term end, a support export may run a month past the events;
     either read as the data's end would make months without a single event into observation dates, and every
     term end into a churn.
-    ``attributes`` names the extra account columns to carry (see ``account_attributes``).
+    ``attributes`` names the extra account columns to carry (see ``account_attributes``); ``column_names``
+    (the mapping's ``[columns.<table>]``) names a table's columns that are the contract's under other names.
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
-    raw = {name: _contract_names(name, table) for name, table in raw.items() if name in CONTRACT}
+    column_names = column_names or {}
+    unused = {}
+    for name, named in column_names.items():
+        if name not in raw:  # an optional table this export lacks
+            continue
+        left_out = displaced(list(raw[name].columns), named)
+        unused |= {f"{name}.{c}": f"the mapping reads {named[c]!r} as {c}" for c in left_out}
+        raw[name] = raw[name].drop(*left_out) if left_out else raw[name]
+    raw = {name: _contract_names(name, table, column_names.get(name)) for name, table in raw.items() if name in CONTRACT}
     with _reading("accounts"):
-        carried, unused = account_attributes(raw["accounts"], attributes)
+        carried, not_carried = account_attributes(raw["accounts"], attributes)
+    unused |= not_carried
     typed = {}
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else ())
@@ -340,22 +351,39 @@ def cached(table: ir.Table) -> ir.Table:
     return table.cache()
 
 
-def contract_renames(name: str, columns: list[str]) -> dict[str, str]:
-    """Contract name → column, for contract columns written in another style (``Account ID``, ``accountId``,
-    ``TIMESTAMP``): a column takes the contract's name when it alone reads the same once case, spaces and
-    punctuation are set aside."""
+def contract_renames(name: str, columns: list[str], named: dict[str, str] | None = None) -> dict[str, str]:
+    """Contract name → column: those ``named`` (the mapping's ``[columns.<table>]``), then contract columns written
+    in another style (``Account ID``, ``accountId``, ``TIMESTAMP``): a column takes the contract's name when it
+    alone reads the same once case, spaces and punctuation are set aside."""
     spec = CONTRACT[name]
     renames = {}
+    for column, company_column in (named or {}).items():
+        if company_column not in columns:
+            raise ChurnInputError(
+                f"the mapping reads column {company_column!r} as {column}, but the table has {_shown(columns)}",
+                table=name, column=column,
+            )
+        renames[column] = company_column
     for column in spec.kinds:
-        matches = [c for c in columns if _plain(c) == _plain(column)]
-        if column not in columns and len(matches) == 1:
+        matches = [c for c in columns if _plain(c) == _plain(column) and c not in renames.values()]
+        if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
-    return renames
+    return {column: company_column for column, company_column in renames.items() if column != company_column}
 
 
-def _contract_names(name: str, table: ir.Table) -> ir.Table:
-    renames = contract_renames(name, list(table.columns))
+def displaced(columns: list[str], named: dict[str, str] | None) -> list[str]:
+    """Columns bearing a contract column's name that the mapping reads from another column: left out, as the
+    mapping says which column is meant."""
+    return [column for column, company_column in (named or {}).items() if column in columns and column != company_column]
+
+
+def _contract_names(name: str, table: ir.Table, named: dict[str, str] | None = None) -> ir.Table:
+    renames = contract_renames(name, list(table.columns), named)
     return table.rename(renames) if renames else table
+
+
+def _shown(columns: list[str]) -> str:
+    return ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
 
 
 def _plain(column: str) -> str:
@@ -368,9 +396,11 @@ def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) 
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
     if missing:
-        columns = list(table.columns)
-        shown = ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
-        raise ChurnInputError(f"required column is missing; the table has {shown}", table=name, column=missing[0])
+        raise ChurnInputError(
+            f"required column is missing; the table has {_shown(list(table.columns))} (if yours is named otherwise, name it "
+            f"in a mapping file: [columns.{name}] {missing[0]} = \"your column\")",
+            table=name, column=missing[0],
+        )
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
     if name == "accounts":
         wanted.update({column: TEXT for column in attributes})

@@ -1,10 +1,11 @@
 """What a company's exports mean: which event types are logins, password resets, knowledge-base views,
-downloads or micro-conversions, and which extra account columns may be features."""
+downloads or micro-conversions, which extra account columns may be features, and which of its columns are
+the contract's when it names them otherwise."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,7 @@ class CompanyMapping:
     content_download: tuple[str, ...] = ()
     micro_conversion: tuple[str, ...] = ()
     attributes: tuple[str, ...] | None = None
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → contract column → the company's column
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
         """The raw event types in the data that carry this meaning."""
@@ -51,10 +53,12 @@ class CompanyMapping:
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
-    """Read a TOML or YAML mapping with an ``[event_types]`` table, an ``[accounts]`` table or both; keys it
-    leaves out keep the defaults.
+    """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table and
+    ``[columns.<table>]`` tables; keys it leaves out keep the defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
+    ``[columns.events]`` with ``timestamp = "occurred_at"`` reads the events' ``occurred_at`` as the
+    contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
     """
     defaults = _parse(DEFAULT_MAPPING, tomllib.loads(DEFAULT_MAPPING.read_text()))
     if path is None:
@@ -74,11 +78,13 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
 def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
     sections = {"event_types": KINDS, "accounts": ("attributes",)}
-    if not isinstance(document, dict) or not document or not set(document) <= set(sections):
-        unknown = sorted(set(document) - set(sections)) if isinstance(document, dict) else []
+    if not isinstance(document, dict) or not document or not set(document) <= {*sections, "columns"}:
+        unknown = sorted(set(document) - {*sections, "columns"}) if isinstance(document, dict) else []
         problem = f"unknown table {unknown[0]!r}; " if unknown else ""
-        raise ChurnInputError(f"{problem}expected an [event_types] table, an [accounts] table or both", table=where)
+        raise ChurnInputError(f"{problem}expected [event_types], [accounts] or [columns.<table>] tables", table=where)
     values = {}
+    if "columns" in document:
+        values["columns"] = _column_names(document["columns"], where)
     for section, keys in sections.items():
         entries = document.get(section, {})
         if not isinstance(entries, dict):
@@ -90,5 +96,32 @@ def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> Comp
                 raise ChurnInputError("expected a list of names", table=where, column=f"{section}.{key}")
             # event types are matched by their plain form; attributes are column names, kept as written
             values[key] = tuple(name.strip() if section == "accounts" else name.strip().lower() for name in names)
-    base = {field.name: getattr(defaults, field.name) for field in fields(CompanyMapping)} if defaults else {}
+    base = {each.name: getattr(defaults, each.name) for each in fields(CompanyMapping)} if defaults else {}
     return CompanyMapping(**{**base, **values})
+
+
+def _column_names(section, where: str) -> dict[str, dict[str, str]]:
+    """``[columns.<table>]``: contract column → the company's column, each checked against the contract."""
+    from features.contract import CONTRACT  # the contract imports nothing from here; this keeps it so
+
+    if not isinstance(section, dict):
+        raise ChurnInputError("expected [columns.<table>] tables", table=where, column="columns")
+    names = {}
+    for table, columns in section.items():
+        if table not in CONTRACT:
+            raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=f"columns.{table}")
+        if not isinstance(columns, dict):
+            raise ChurnInputError("expected contract column = \"your column\"", table=where, column=f"columns.{table}")
+        known = CONTRACT[table].kinds
+        for contract_column, company_column in columns.items():
+            at = f"columns.{table}.{contract_column}"
+            if contract_column not in known:
+                raise ChurnInputError(f"not a column of the contract's {table}; those are {', '.join(known)}", table=where, column=at)
+            if not isinstance(company_column, str) or not company_column.strip():
+                raise ChurnInputError("expected the name of one of your columns", table=where, column=at)
+        given = list(columns.values())
+        if len(set(given)) < len(given):
+            twice = next(name for name in given if given.count(name) > 1)
+            raise ChurnInputError(f"{twice!r} is named for two contract columns", table=where, column=f"columns.{table}")
+        names[table] = {contract_column: company_column.strip() for contract_column, company_column in columns.items()}
+    return names

@@ -35,7 +35,7 @@ def features(
     freq: Annotated[Optional[str], typer.Option(help="Frequency of generated observation dates: monthly or weekly.")] = None,
     horizon_days: Annotated[Optional[int], typer.Option(help="Label horizon in days.")] = None,
     grace_days: Annotated[Optional[int], typer.Option(help="Days a lapse may last and still count as a renewal.")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(help="Mapping file (TOML or YAML): what event types mean, which account columns are attributes.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="Mapping file (TOML or YAML): what event types mean, which account columns are attributes, which of your columns are the contract's.")] = None,
 ) -> None:
     """Build point-in-time features and churn labels for every active account at every observation date."""
     from features.build import build_feature_file

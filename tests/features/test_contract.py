@@ -478,6 +478,42 @@ def test_a_broken_mapping_file_is_named(tmp_path):
         load_mapping(mapping)
 
 
+def test_the_mapping_names_a_companys_own_columns(tmp_path):
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    events = tables["events"].rename(columns={"account_id": "org_id", "timestamp": "occurred_at", "event_type": "event"})
+    tickets = tables["tickets"].rename(columns={"opened_at": "created"})
+    data = write_folder(tmp_path / "data", {**tables, "events": events.assign(timestamp="ingested"), "tickets": tickets})
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[columns.events]\naccount_id = "org_id"\ntimestamp = "occurred_at"\nevent_type = "event"\n'
+        '[columns.tickets]\nopened_at = "created"\n[columns.emails]\nsent_at = "sent_at"\n'
+    )
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(data, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    assert report.unused_columns["events.timestamp"] == "the mapping reads 'occurred_at' as timestamp"
+    with pytest.raises(ChurnInputError, match=r"events\.account_id: required column is missing; .*\[columns\.events\] account_id"):
+        build_feature_file(data, out, as_of=DATES, now=NOW)
+    # the notebooks read the folder through the same mapping
+    named = load_mapping(mapping)
+    in_memory = analysis.load_feature_table(tmp_path / "not-built.parquet", data, as_of=DATES, now=NOW, mapping=named)
+    pd.testing.assert_frame_equal(in_memory, expected)
+    events_read = analysis.load_tables(data, ("accounts", "subscriptions", "events"), column_names=named.columns)["events"]
+    assert list(events_read.columns) == ["account_id", "user_id", "timestamp", "event_type"]
+    problems = {
+        '[columns.events]\ntimestamp = "when"\n': r"events\.timestamp: the mapping reads column 'when' as timestamp, but the table has",
+        '[columns.events]\ntime = "occurred_at"\n': r"columns\.events\.time: not a column of the contract's events",
+        '[columns.event]\ntimestamp = "occurred_at"\n': r"columns\.event: unknown table",
+        '[columns.events]\ntimestamp = "org_id"\naccount_id = "org_id"\n': r"columns\.events: 'org_id' is named for two",
+    }
+    for text, problem in problems.items():
+        mapping.write_text(text)
+        with pytest.raises(ChurnInputError, match=problem):
+            build_feature_file(data, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)  # a refused build leaves the last table as it was
+
+
 def with_snapshot_columns(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """An accounts export as a CRM gives it: a churn date and a status as they stood at export, beside a founding year."""
     accounts = tables["accounts"].assign(
