@@ -12,11 +12,11 @@ import ibis.expr.types as ir
 from features.windows import days_between, feature_name, on_spine, shift
 
 FAMILY = "account"
-# Signals an export cannot give when it lacks every column of a key (``TableSpec.may_lack``): not built then.
+# Features an export cannot give when it lacks every column of a key (``TableSpec.may_lack``): not built then.
 NEEDS = {
-    ("accounts.plan",): ("plan",),
-    ("subscriptions.mrr",): ("mrr", "mrr_per_seat", "mrr_change", "mrr_change_ratio"),
-    ("accounts.seats", "subscriptions.seats"): ("seats", "mrr_per_seat"),  # either one gives the seats
+    ("accounts.plan",): ("account__plan",),
+    ("subscriptions.mrr",): ("account__mrr", "account__mrr_per_seat", "account__mrr_change", "account__mrr_change_ratio"),
+    ("accounts.seats", "subscriptions.seats"): ("account__seats", "account__mrr_per_seat"),  # either one gives the seats
 }
 DAYS_PER_MONTH = 365.25 / 12
 ANNUAL_TERM_MONTHS = 12

@@ -9,6 +9,7 @@ appearing at the output path.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
 import os
 import tempfile
@@ -40,8 +41,8 @@ from features.windows import observation_dates
 
 KEYS = ("account_id", "as_of")
 LABEL = "churned"
-# Family → {contract columns → the signals that need them}: a feature is not built when its data lacks them all.
-NEEDS = {"account": account.NEEDS, "usage": usage.NEEDS, "support": support.NEEDS, "engagement": engagement.NEEDS}
+# Contract columns → the features that need them (name patterns): a feature is not built when the data lacks them all.
+NEEDS = (account.NEEDS, usage.NEEDS, support.NEEDS, engagement.NEEDS)
 
 
 @dataclass(frozen=True)
@@ -231,14 +232,9 @@ def unbuilt_features(columns: list[str], absent_columns: tuple[str, ...]) -> lis
     """The features needing contract columns the tables lack (``Prepared.absent_columns``), which would be empty or
     wrong (a helpdesk export without first responses would show every ticket as unanswered)."""
     absent = set(absent_columns)
-    prefixes = [
-        f"{family}__{signal}"
-        for family, needs in NEEDS.items()
-        for lacking, signals in needs.items()
-        if absent.issuperset(lacking)
-        for signal in signals
-    ]
-    return [c for c in columns if any(c == prefix or c.startswith(f"{prefix}__") for prefix in prefixes)]
+    patterns = [name for needs in NEEDS for lacking, names in needs.items() if absent.issuperset(lacking) for name in names]
+    windowed = [f"{pattern}__*" for pattern in patterns]  # usage__active_users is also usage__active_users__30d
+    return [c for c in columns if any(fnmatch.fnmatchcase(c, pattern) for pattern in patterns + windowed)]
 
 
 def build_features(

@@ -65,7 +65,7 @@ CONTRACT = {
     ),
     "events": TableSpec(
         {"account_id": ID, "user_id": ID, "timestamp": TIME, "event_type": TEXT},
-        "timestamp", ("account_id", "timestamp", "event_type"), required=True, is_log=True,
+        "timestamp", ("account_id", "timestamp", "event_type"), required=True, is_log=True, may_lack=("user_id",),
     ),
     "tickets": TableSpec(
         {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,

@@ -14,10 +14,10 @@ from features.calendar import Calendar
 from features.windows import days_between, feature_name, in_window, observed, on_spine, ratio, sum_if
 
 FAMILY = "engagement"
-# Signals an emails export lacking a column cannot give (``TableSpec.may_lack``): not built then.
+# Features an emails export lacking a column cannot give (``TableSpec.may_lack``): not built then.
 NEEDS = {
-    ("emails.opened_at",): ("email_open_rate", "email_open_rate_change"),
-    ("emails.clicked_at",): ("email_click_rate", "email_click_rate_change"),
+    ("emails.opened_at",): ("engagement__email_open_rate", "engagement__email_open_rate_change"),
+    ("emails.clicked_at",): ("engagement__email_click_rate", "engagement__email_click_rate_change"),
 }
 
 

@@ -14,12 +14,13 @@ import ibis.expr.types as ir
 from features.windows import feature_name, in_window, observed, on_spine, trend
 
 FAMILY = "support"
-# Signals a tickets export lacking a column cannot give (``TableSpec.may_lack``): not built then.
+# Features a tickets export lacking a column cannot give (``TableSpec.may_lack``): not built then.
 NEEDS = {
-    ("tickets.first_response_at",): ("unanswered_tickets", "median_first_response_hours"),
-    # CSAT is taken to arrive with the resolution
-    ("tickets.resolved_at",): ("open_backlog", "median_resolution_hours", "csat_mean", "low_csat_tickets"),
-    ("tickets.csat",): ("csat_mean", "low_csat_tickets"),
+    ("tickets.first_response_at",): ("support__unanswered_tickets", "support__median_first_response_hours"),
+    ("tickets.resolved_at",): (  # CSAT is taken to arrive with the resolution
+        "support__open_backlog", "support__median_resolution_hours", "support__csat_mean", "support__low_csat_tickets",
+    ),
+    ("tickets.csat",): ("support__csat_mean", "support__low_csat_tickets"),
 }
 HOUR = 3600.0
 

@@ -22,8 +22,15 @@ from features.calendar import Calendar
 from features.mapping import KINDS, CompanyMapping
 from features.windows import days_between, feature_name, observed, on_spine, ratio, slug, sum_if, trend
 
-# Signals of the usage family a company's tables cannot give when they lack both seat columns: not built then.
-NEEDS = {("accounts.seats", "subscriptions.seats"): ("seat_utilisation",)}
+# Features of the event log a company's tables cannot give when they lack every column of a key: not built then.
+# An event log without users (server-side or account-level events) still gives counts, trends and breadth.
+NEEDS = {
+    ("accounts.seats", "subscriptions.seats"): ("usage__seat_utilisation",),
+    ("events.user_id",): (
+        "usage__active_users", "usage__active_users_trend", "usage__events_per_active_user", "usage__seat_utilisation",
+        "usage__active_user_share", "support__kb_views_per_active_user", "events__*__per_active_user",
+    ),
+}
 
 
 def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:

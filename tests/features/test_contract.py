@@ -41,7 +41,9 @@ def broken(change) -> dict[str, pd.DataFrame]:
 
 
 CASES = {
-    "missing column": (lambda t: t.__setitem__("events", t["events"].drop(columns="user_id")), "events", "user_id", "required column is missing"),
+    "missing column": (
+        lambda t: t.__setitem__("events", t["events"].drop(columns="event_type")), "events", "event_type", "required column is missing",
+    ),
     "duplicate id": (
         lambda t: t.__setitem__("accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]]])),
         "accounts", "account_id", "duplicate value 'leave'",
@@ -376,8 +378,8 @@ def test_contract_columns_written_in_another_style_are_recognised(tmp_path):
 
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
-    tables["events"] = tables["events"].rename(columns={"user_id": "member"})
-    with pytest.raises(ChurnInputError, match=r"events\.user_id: required column is missing; the table has 'account_id', 'member'"):
+    tables["events"] = tables["events"].rename(columns={"event_type": "action"})
+    with pytest.raises(ChurnInputError, match=r"events\.event_type: required column is missing; the table has 'account_id', 'user_id'"):
         build_features(tables, DATES, now=NOW)
 
 
@@ -410,8 +412,8 @@ def test_a_column_an_export_often_lacks_leaves_out_only_the_features_that_need_i
     tables = contract_tables()
     full = build_features(tables, DATES, now=NOW)
     lacking = {
-        "accounts": ["seats"], "subscriptions": ["seats"], "tickets": ["first_response_at", "priority", "category", "csat"],
-        "emails": ["user_id", "clicked_at"], "surveys": ["user_id"],
+        "accounts": ["seats"], "subscriptions": ["seats"], "events": ["user_id"],
+        "tickets": ["first_response_at", "priority", "category", "csat"], "emails": ["user_id", "clicked_at"], "surveys": ["user_id"],
     }
     for name, columns in lacking.items():
         tables[name] = tables[name].drop(columns=columns)
@@ -419,14 +421,18 @@ def test_a_column_an_export_often_lacks_leaves_out_only_the_features_that_need_i
     report = build_feature_file(data, tmp_path / "features.parquet", as_of=DATES, now=NOW)
     built = pd.read_parquet(tmp_path / "features.parquet")
     windowed = lambda *signals: {f"{signal}__{w}d" for signal in signals for w in (7, 30, 90)}  # noqa: E731
+    per_user_of_each_type = {c for c in full.columns if c.startswith("events__") and c.endswith("__per_active_user__30d")}
+    assert len(per_user_of_each_type) == 3  # login, report_created, quantum_widget_spun
     assert set(full.columns) - set(built.columns) == {
-        "account__seats", "account__mrr_per_seat", "support__unanswered_tickets",
+        "account__seats", "account__mrr_per_seat", "support__unanswered_tickets", *per_user_of_each_type,
         *windowed("usage__seat_utilisation", "support__median_first_response_hours", "support__csat_mean",
-                  "support__low_csat_tickets", "engagement__email_click_rate", "engagement__email_click_rate_change"),
+                  "support__low_csat_tickets", "engagement__email_click_rate", "engagement__email_click_rate_change",
+                  "usage__active_users", "usage__active_users_trend", "usage__events_per_active_user",
+                  "usage__active_user_share", "support__kb_views_per_active_user"),
     }
     pd.testing.assert_frame_equal(built, full[built.columns])  # every other feature as before
     assert report.absent_columns == tuple(f"{name}.{column}" for name, columns in lacking.items() for column in columns)
-    assert "columns the tables lack (empty throughout): accounts.seats, subscriptions.seats, tickets.first_response_at" in (
+    assert "columns the tables lack (empty throughout): accounts.seats, subscriptions.seats, events.user_id, tickets." in (
         report.describe()
     )
     assert unbuilt_features(list(full.columns), ("accounts.seats",)) == []  # the subscriptions' seats still give seats
