@@ -176,7 +176,7 @@ def _log_baseline_run(data: PreparedData, result: ExperimentResult) -> None:
 def _run_params(data: PreparedData, options: TrainingOptions | None) -> dict:
     table, split = data.table, data.split
     params = {
-        "features_path": str(data.path),
+        "features_path": str(data.path.resolve()),  # absolute: the notebooks and reviewers read it from anywhere
         "label_column": table.label_column,
         "id_column": table.id_column,
         "time_column": table.time_column or "",

@@ -194,16 +194,23 @@ def top_drivers(contributions: np.ndarray, names: list[str], *, k: int = 3) -> l
     ]
 
 
-def latest_snapshot(features: pd.DataFrame, *, time_column: str = "as_of") -> pd.DataFrame:
-    """The rows of the most recent observation date: the accounts as they stand now."""
-    if time_column not in features.columns:
+def latest_snapshot(features: pd.DataFrame, *, time_column: str | None = "as_of") -> pd.DataFrame:
+    """The rows of the most recent observation date: the accounts as they stand now; every row of a table without
+    dates (a flat customer table)."""
+    if time_column is None or time_column not in features.columns:
         return features.reset_index(drop=True)
     times = pd.to_datetime(features[time_column])
     return features[times == times.max()].reset_index(drop=True)
 
 
 def riskiest_accounts(
-    model: ChurnModel, rows: pd.DataFrame, *, top: int = 20, drivers: int = 3, id_column: str = "account_id"
+    model: ChurnModel,
+    rows: pd.DataFrame,
+    *,
+    top: int = 20,
+    drivers: int = 3,
+    id_column: str = "account_id",
+    time_column: str | None = "as_of",
 ) -> pd.DataFrame:
     """The ``top`` rows by churn probability, each with its tier and its strongest drivers as ``feature = value (+shap)``.
 
@@ -216,7 +223,7 @@ def riskiest_accounts(
     # Ties (calibration maps many scores to one probability) go by id, so row order never matters.
     order = np.lexsort((rows[id_column].astype(str).to_numpy(), -probability))[:top]
     found = top_drivers(model.contributions(matrix[order]), model.feature_names_, k=drivers)
-    keep = [id_column] + (["as_of"] if "as_of" in rows.columns else [])
+    keep = [id_column] + ([time_column] if time_column in rows.columns else [])
     table = rows.iloc[order][keep].reset_index(drop=True)
     table["churn_probability"] = probability[order]
     table["risk_tier"] = model.risk_tier(probability[order])

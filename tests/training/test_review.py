@@ -81,6 +81,7 @@ def test_latest_snapshot_keeps_the_last_observation_date():
     table = pd.DataFrame({"account_id": ["a", "a", "b"], "as_of": ["2024-01-01", "2024-02-01", "2024-02-01"]})
     assert review.latest_snapshot(table)["account_id"].tolist() == ["a", "b"]
     assert len(review.latest_snapshot(table.drop(columns=["as_of"]))) == 3
+    assert len(review.latest_snapshot(table, time_column=None)) == 3  # a model trained on a flat table: one snapshot
 
 
 def test_riskiest_accounts_are_the_highest_probabilities_with_drivers_that_push_them_up(fitted_model):
@@ -95,6 +96,13 @@ def test_riskiest_accounts_are_the_highest_probabilities_with_drivers_that_push_
     assert first.split(" = ")[0] in fitted_model.feature_names_ and "(+" in first
     shuffled = review.riskiest_accounts(fitted_model, rows.sample(frac=1.0, random_state=3), top=10, drivers=2)
     pd.testing.assert_frame_equal(shuffled, risky)
+
+
+def test_riskiest_accounts_of_a_flat_table_are_listed_by_its_own_id(fitted_model):
+    rows = feature_table(60, 1, unlabelled_last=False).rename(columns={"account_id": "customerID", "as_of": "snapshot"})
+    risky = review.riskiest_accounts(fitted_model, rows, top=5, id_column="customerID", time_column="snapshot")
+    assert list(risky.columns[:4]) == ["customerID", "snapshot", "churn_probability", "risk_tier"]
+    assert set(risky["customerID"]) <= set(rows["customerID"])
 
 
 def test_riskiest_accounts_names_a_missing_id_column(fitted_model):
