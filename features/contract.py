@@ -249,7 +249,7 @@ def prepare(
     unused |= not_carried
     typed = {}
     for name, table in raw.items():
-        typed[name] = _typed(name, table, carried if name == "accounts" else ())
+        typed[name] = _typed(name, table, carried if name == "accounts" else {})
         if _parses_text(table, name):
             with _reading(name):
                 typed[name] = keep(typed[name])
@@ -286,9 +286,12 @@ AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows w
 NOT_CHOSEN = "not among the mapping's [accounts] attributes"
 
 
-def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tuple[list[str], dict[str, str]]:
-    """The extra columns of ``accounts`` carried as attributes, and ``"accounts.<column>"`` → why each other one
-    is not.
+def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The extra columns of ``accounts`` carried as attributes with their kinds, and ``"accounts.<column>"`` → why
+    each other one is not.
+
+    An attribute is a number when its column is numeric, or text whose every value is one (a CSV's
+    ``employees`` or ``annual_revenue``), so the model can order it; any other is text, a category.
 
     The accounts table is a snapshot taken at export, not at each as_of, so an attribute is only
     honest if it does not change (industry, country). A date there (``churned_at``,
@@ -299,9 +302,10 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     """
     spec = CONTRACT["accounts"]
     extra = [column for column in accounts.columns if column not in spec.columns]
-    dates = _date_columns(accounts, extra)
+    dates, numbers = _dates_and_numbers(accounts, extra)
+    kinds = {c: NUMBER if c in numbers else TEXT for c in extra if c not in dates}
     if chosen is None:
-        return [c for c in extra if c not in dates], {f"accounts.{c}": AS_EXPORTED for c in extra if c in dates}
+        return kinds, {f"accounts.{c}": AS_EXPORTED for c in extra if c in dates}
     for column in chosen:
         problem = (
             "a contract column, not an attribute" if column in spec.columns
@@ -312,23 +316,27 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
         if problem:
             raise ChurnInputError(f"named in the mapping's attributes, but {problem}", table="accounts", column=column)
     unused = {f"accounts.{c}": AS_EXPORTED if c in dates else NOT_CHOSEN for c in extra if c not in chosen}
-    return [c for c in extra if c in chosen], unused
+    return {c: kind for c, kind in kinds.items() if c in chosen}, unused
 
 
-def _date_columns(table: ir.Table, columns: list[str]) -> set[str]:
-    """Columns holding dates: of a date or time type, or text whose every non-empty value is an ISO 8601 time."""
+def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str]]:
+    """Columns holding dates (of a date or time type, or text whose every non-empty value is an ISO 8601 time)
+    and columns holding numbers (of a numeric type, or text whose every non-empty value is a number)."""
     dates = {c for c in columns if table[c].type().is_timestamp() or table[c].type().is_date()}
+    numbers = {c for c in columns if table[c].type().is_numeric() and not table[c].type().is_boolean()}
     text = [c for c in columns if table[c].type().is_string()]
     if not text:
-        return dates
+        return dates, numbers
     checks = {}
     for i, column in enumerate(text):
         value = table[column].strip().nullif("")
         is_time = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & _text_time(value).notnull()
         checks[f"given_{i}"] = value.count()
         checks[f"times_{i}"] = is_time.fill_null(False).sum()
+        checks[f"numbers_{i}"] = value.try_cast("float64").count()
     counts = _collect(table.aggregate(**checks))
-    return dates | {c for i, c in enumerate(text) if counts[f"given_{i}"] and counts[f"times_{i}"] == counts[f"given_{i}"]}
+    every = lambda what, i: counts[f"given_{i}"] and counts[f"{what}_{i}"] == counts[f"given_{i}"]  # noqa: E731
+    return dates | {c for i, c in enumerate(text) if every("times", i)}, numbers | {c for i, c in enumerate(text) if every("numbers", i)}
 
 
 def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Table, cutoff: datetime) -> ir.Table:
@@ -390,9 +398,9 @@ def _plain(column: str) -> str:
     return re.sub(r"[^a-z0-9]", "", column.lower())
 
 
-def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) -> ir.Table:
-    """Contract columns in their types, and for accounts the ``attributes`` as text. A value that does not parse
-    becomes null, and is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
+def _typed(name: str, table: ir.Table, attributes: dict[str, str]) -> ir.Table:
+    """Contract columns in their types, and for accounts the ``attributes`` in theirs (column → kind). A value that
+    does not parse becomes null, and is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
     if missing:
@@ -403,7 +411,7 @@ def _typed(name: str, table: ir.Table, attributes: list[str] | tuple[str, ...]) 
         )
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}
     if name == "accounts":
-        wanted.update({column: TEXT for column in attributes})
+        wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
     typed = {column: _as(given(column), kind, name, column) for column, kind in wanted.items()}
     return table.select(**typed, **_unparsed_flags(table, typed, wanted))

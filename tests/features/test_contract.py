@@ -214,7 +214,7 @@ def test_a_clean_log_is_profiled_from_whole_table_figures_exactly_as_by_the_full
     folder = write_folder(tmp_path / "data", tables, csv=tuple(tables) if layout == "csv" else ())
     con = ibis.duckdb.connect()
     raw = contract.read_tables(con, folder)
-    typed = {name: contract._typed(name, contract._contract_names(name, table), ()) for name, table in raw.items()}
+    typed = {name: contract._typed(name, contract._contract_names(name, table), {}) for name, table in raw.items()}
     accounts = typed["accounts"]
     for name in ("subscriptions", "events", "tickets", "emails", "surveys"):
         clean = contract._clean_profile(name, typed[name], accounts, NOW)
@@ -537,8 +537,12 @@ def test_dates_in_accounts_are_not_carried_and_the_report_says_why(tmp_path):
     for csv in ((), ("accounts",)):  # a date column, and ISO text read from CSV, are both dates
         out = tmp_path / f"features{len(csv)}.parquet"
         report = build_feature_file(write_folder(tmp_path / f"data{len(csv)}", tables, csv=csv), out, as_of=DATES, now=NOW)
-        carried = [c for c in pd.read_parquet(out).columns if c.startswith("account__attr_")]
+        frame = pd.read_parquet(out)
+        carried = [c for c in frame.columns if c.startswith("account__attr_")]
         assert carried == ["account__attr_industry", "account__attr_status", "account__attr_founded"]
+        # text whose every value is a number is a number, so a model can order it; words stay categories
+        assert pd.api.types.is_float_dtype(frame["account__attr_founded"]) and frame["account__attr_founded"].max() == 2024
+        assert pd.api.types.is_string_dtype(frame["account__attr_status"])
         assert set(report.unused_columns) == {"accounts.churned_at", "accounts.closed_on"}
         assert "not carried: accounts.churned_at (a date: accounts are as exported" in report.describe()
 
