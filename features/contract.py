@@ -236,14 +236,16 @@ def prepare(
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
-    unused = {}
-    for name, named in column_names.items():
-        if name not in raw:  # an optional table this export lacks
+    unused = {}  # "table.column" → why it is not carried
+    named_raw = {}
+    for name, table in raw.items():
+        if name not in CONTRACT:
             continue
-        left_out = displaced(list(raw[name].columns), named)
+        named = column_names.get(name)
+        left_out = displaced(list(table.columns), named)
         unused |= {f"{name}.{c}": f"the mapping reads {named[c]!r} as {c}" for c in left_out}
-        raw[name] = raw[name].drop(*left_out) if left_out else raw[name]
-    raw = {name: _contract_names(name, table, column_names.get(name)) for name, table in raw.items() if name in CONTRACT}
+        named_raw[name] = _contract_names(name, table.drop(*left_out) if left_out else table, named)
+    raw = named_raw
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
@@ -274,7 +276,9 @@ def prepare(
     subscriptions = tables["subscriptions"]
     with _reading("subscriptions"):
         scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]
-    absent = tuple(f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns)
+    absent = tuple(
+        f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns
+    )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
         scheduled_ends=int(scheduled), absent_columns=absent,
@@ -335,8 +339,11 @@ def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], s
         checks[f"times_{i}"] = is_time.fill_null(False).sum()
         checks[f"numbers_{i}"] = value.try_cast("float64").count()
     counts = _collect(table.aggregate(**checks))
-    every = lambda what, i: counts[f"given_{i}"] and counts[f"{what}_{i}"] == counts[f"given_{i}"]  # noqa: E731
-    return dates | {c for i, c in enumerate(text) if every("times", i)}, numbers | {c for i, c in enumerate(text) if every("numbers", i)}
+
+    def every(what: str) -> set[str]:  # the columns each of whose given values is one
+        return {c for i, c in enumerate(text) if counts[f"given_{i}"] and counts[f"{what}_{i}"] == counts[f"given_{i}"]}
+
+    return dates | every("times"), numbers | every("numbers")
 
 
 def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Table, cutoff: datetime) -> ir.Table:
@@ -405,8 +412,8 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str]) -> ir.Table:
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
     if missing:
         raise ChurnInputError(
-            f"required column is missing; the table has {_shown(list(table.columns))} (if yours is named otherwise, name it "
-            f"in a mapping file: [columns.{name}] {missing[0]} = \"your column\")",
+            f"required column is missing; the table has {_shown(list(table.columns))} (if yours is named otherwise, "
+            f"name it in a mapping file: [columns.{name}] {missing[0]} = \"your column\")",
             table=name, column=missing[0],
         )
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from features.contract import CONTRACT
 from features.errors import ChurnInputError
 from features.windows import plain
 
@@ -102,26 +103,27 @@ def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> Comp
 
 def _column_names(section, where: str) -> dict[str, dict[str, str]]:
     """``[columns.<table>]``: contract column → the company's column, each checked against the contract."""
-    from features.contract import CONTRACT  # the contract imports nothing from here; this keeps it so
-
     if not isinstance(section, dict):
         raise ChurnInputError("expected [columns.<table>] tables", table=where, column="columns")
     names = {}
     for table, columns in section.items():
+        at = f"columns.{table}"
         if table not in CONTRACT:
-            raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=f"columns.{table}")
+            raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=at)
         if not isinstance(columns, dict):
-            raise ChurnInputError("expected contract column = \"your column\"", table=where, column=f"columns.{table}")
+            raise ChurnInputError("expected contract column = \"your column\"", table=where, column=at)
         known = CONTRACT[table].kinds
         for contract_column, company_column in columns.items():
-            at = f"columns.{table}.{contract_column}"
             if contract_column not in known:
-                raise ChurnInputError(f"not a column of the contract's {table}; those are {', '.join(known)}", table=where, column=at)
+                raise ChurnInputError(
+                    f"not a column of the contract's {table}; those are {', '.join(known)}", table=where, column=f"{at}.{contract_column}"
+                )
             if not isinstance(company_column, str) or not company_column.strip():
-                raise ChurnInputError("expected the name of one of your columns", table=where, column=at)
-        given = list(columns.values())
-        if len(set(given)) < len(given):
-            twice = next(name for name in given if given.count(name) > 1)
-            raise ChurnInputError(f"{twice!r} is named for two contract columns", table=where, column=f"columns.{table}")
-        names[table] = {contract_column: company_column.strip() for contract_column, company_column in columns.items()}
+                raise ChurnInputError("expected the name of one of your columns", table=where, column=f"{at}.{contract_column}")
+        given = {contract_column: company_column.strip() for contract_column, company_column in columns.items()}
+        chosen = list(given.values())
+        if len(set(chosen)) < len(chosen):
+            twice = next(name for name in chosen if chosen.count(name) > 1)
+            raise ChurnInputError(f"{twice!r} is named for two contract columns", table=where, column=at)
+        names[table] = given
     return names

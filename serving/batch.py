@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from features.errors import ChurnInputError
 from serving.encoding import FeatureEncoding
-from serving.loaded_model import LoadedModel, check_keys, load_model
+from serving.loaded_model import LoadedModel, check_columns, load_model
 from serving.scoring import Scores
 from training.data import read_table
 
@@ -99,27 +99,26 @@ def score_file(
 def _chunks(path: Path, loaded: LoadedModel, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, dict[str, pa.Array]]]:
     """(features, {"account_id": ids, ["as_of": dates]}) per chunk of rows: Parquet read a chunk at a time, CSV
     read whole, as training reads it (the model reads a blank cell of a numeric feature as missing)."""
-    table = str(path)
-    id_column, time_column = loaded.keys.id_column, loaded.keys.time_column
     if path.suffix.lower() == ".csv":
-        frame = read_table(path, table=table)
-        names = list(frame.columns)
-    else:
-        source = pq.ParquetFile(path)
-        names = source.schema_arrow.names
-    check_keys(names, loaded.keys, table=table)
-    if not any(name in names for name in loaded.encoding.names):
-        raise ChurnInputError("none of the model's features are in this table", table=table)
-    key_columns = {"account_id": id_column} | ({"as_of": time_column} if time_column in names else {})
-    columns = list(dict.fromkeys([*key_columns.values(), *(name for name in loaded.encoding.names if name in names)]))
-    if path.suffix.lower() == ".csv":
+        frame = read_table(path, table=str(path))
+        keys, columns = _columns(list(frame.columns), loaded, table=str(path))
         features = frame[columns]
         for start in range(0, len(features), chunk_rows):
             chunk = features.iloc[start : start + chunk_rows]
-            yield chunk, {key: pa.array(chunk[column], from_pandas=True) for key, column in key_columns.items()}
+            yield chunk, {key: pa.array(chunk[column], from_pandas=True) for key, column in keys.items()}
         return
+    source = pq.ParquetFile(path)
+    keys, columns = _columns(source.schema_arrow.names, loaded, table=str(path))
     for batch in source.iter_batches(batch_size=chunk_rows, columns=columns):
-        yield batch.to_pandas(), {key: batch.column(column) for key, column in key_columns.items()}
+        yield batch.to_pandas(), {key: batch.column(column) for key, column in keys.items()}
+
+
+def _columns(names: list[str], loaded: LoadedModel, *, table: str) -> tuple[dict[str, str], list[str]]:
+    """Output key → the table's column ({"account_id": id, "as_of": date when present}), and the columns to read."""
+    check_columns(names, loaded.keys, loaded.encoding.names, table=table)
+    id_column, time_column = loaded.keys.id_column, loaded.keys.time_column
+    keys = {"account_id": id_column} | ({"as_of": time_column} if time_column in names else {})
+    return keys, list(dict.fromkeys([*keys.values(), *(name for name in loaded.encoding.names if name in names)]))
 
 
 def _load(model_uri: str, *, tracking_uri: str, top_drivers: int) -> LoadedModel:

@@ -174,9 +174,7 @@ def read_latest_snapshot(
     """The rows of a feature table (Parquet or CSV) with its latest date (``keys.time_column``); all rows when
     the model was trained without a time column, or the table has none."""
     frame = read_table(path, table=str(path))
-    check_keys(frame.columns, keys, table=str(path))
-    if not any(name in frame.columns for name in feature_names):
-        raise ChurnInputError("none of the model's features are in this table", table=str(path))
+    check_columns(frame.columns, keys, feature_names, table=str(path))
     time = keys.time_column
     if time is None or time not in frame.columns:
         return frame, None
@@ -188,8 +186,11 @@ def read_latest_snapshot(
     return frame[dates == latest].reset_index(drop=True), latest.date().isoformat()
 
 
-def check_keys(columns, keys: TableKeys, *, table: str) -> None:
-    """The table holds the id column the model was trained with, or it cannot say whose each score is."""
+def check_columns(columns, keys: TableKeys, feature_names: list[str], *, table: str) -> None:
+    """A table to score holds the id column the model was trained with (or it cannot say whose each score is),
+    and some of the model's features."""
     if keys.id_column not in columns:
         trained = "" if keys.id_column == "account_id" else " (the model was trained on a table keyed by it)"
         raise ChurnInputError(f"the feature table has no {keys.id_column} column{trained}", table=table, column=keys.id_column)
+    if not any(name in columns for name in feature_names):
+        raise ChurnInputError("none of the model's features are in this table", table=table)

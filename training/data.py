@@ -270,6 +270,7 @@ def _likely(role: str, frame: pd.DataFrame) -> str:
     """A hint naming the columns that look like the missing one, as a flat table names them: ``Churn``, ``Exited``,
     ``Attrition_Flag`` for a label; ``customerID``, ``Client Id`` for an id (one value per row)."""
     from features.windows import plain  # the contract's column matching; imported late, as it brings Ibis
+
     if role == "label":
         found = [c for c in frame.columns if plain(c) in _LABEL_NAMES or "churn" in plain(c) or "attrition" in plain(c)]
         option = "--label"
