@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.contract import EPOCH_UNITS, contract_renames, displaced, find_table
+from features.contract import EARLIEST_LOG_TIME, EPOCH_UNITS, contract_renames, displaced, find_table
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -94,11 +94,15 @@ def observed_period(tables: dict[str, pd.DataFrame]) -> tuple[pd.Timestamp, pd.T
 
     Subscriptions reach back to contracts signed long before the export, but only the
     accounts still alive at its start appear, so months before the event log begins
-    would show arrivals and no losses. Falls back to the subscription dates.
+    would show arrivals and no losses. Falls back to the subscription dates. Placeholder times
+    (before ``EARLIEST_LOG_TIME``, such as 1970-01-01) are passed over, as the build passes them over.
     """
-    if "events" in tables and len(tables["events"]):
-        stamps = _with_times(tables["events"], "events", ("timestamp",))["timestamp"]
-        return stamps.min().normalize(), stamps.max().normalize()
+    events = tables.get("events")
+    if events is not None and len(events):
+        stamps = _with_times(events, "events", ("timestamp",))["timestamp"]
+        stamps = stamps[stamps >= EARLIEST_LOG_TIME]
+        if len(stamps):
+            return stamps.min().normalize(), stamps.max().normalize()
     subs = _with_times(tables["subscriptions"], "subscriptions", ("start_date", "end_date"))
     return subs["start_date"].min(), max(subs["start_date"].max(), subs["end_date"].max())
 

@@ -83,6 +83,12 @@ CONTRACT = {
     ),
 }
 
+# A log's row dated before this is a placeholder (1970-01-01 for a Unix time of 0, 1900-01-01 from a spreadsheet),
+# not a time: SaaS products log nothing so early. Kept, one such row would start the log's history decades early,
+# adding observation dates back to it and counting every window since as observed and idle.
+EARLIEST_LOG_TIME = datetime(1990, 1, 1)
+PLACEHOLDER = f"dated before {EARLIEST_LOG_TIME:%Y} (a placeholder such as 1970-01-01, not a time)"
+
 # (table, column, problem, test for a bad row) — value checks beyond types.
 RULES = (
     ("accounts", "seats", "negative", lambda t: t.seats < 0),
@@ -263,6 +269,8 @@ def prepare(
         _raise_first_problem(name, raw[name], table, profile)
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
+        if CONTRACT[name].is_log:
+            skipped[(name, PLACEHOLDER)] = int(profile["early"])
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
         if CONTRACT[name].is_log:
@@ -353,6 +361,8 @@ def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Tab
     drop = [table[column].isnull() for column in CONTRACT[name].not_null if profile[f"empty__{column}"]]
     if profile["future"]:
         drop.append(table[CONTRACT[name].row_time] > cutoff)
+    if profile.get("early"):
+        drop.append(table[CONTRACT[name].row_time] < EARLIEST_LOG_TIME)
     if profile.get("unknown"):
         drop.append(~table.account_id.isin(accounts.account_id))
     kept = table.filter(~ibis.or_(*drop)) if drop else table
@@ -550,15 +560,20 @@ def _profile_per_account(name: str, table: ir.Table, accounts: ir.Table, cutoff:
     spec = CONTRACT[name]
     future = table[spec.row_time] > cutoff
     metrics = {"rows": (table.count(), "sum"), "future": (future.sum(), "sum"), **_value_checks(name, table)}
+    dated = ~future  # rows neither after the cut-off nor, in a log, placeholders
+    if spec.is_log:
+        early = (table[spec.row_time] < EARLIEST_LOG_TIME).fill_null(False)
+        metrics["early"] = (early.sum(), "sum")
+        dated &= ~early
     for column in spec.not_null:
         metrics[f"empty__{column}"] = (table[column].isnull().sum(), "sum")
-    metrics["first"] = (table[spec.row_time].min(where=~future), "min")
+    metrics["first"] = (table[spec.row_time].min(where=dated), "min")
     for column in _time_columns(name, table):
-        metrics[f"last__{column}"] = (table[column].max(where=~future & (table[column] <= cutoff)), "max")
+        metrics[f"last__{column}"] = (table[column].max(where=dated & (table[column] <= cutoff)), "max")
     if name == "accounts":
         return _collect(table.aggregate(**{key: value for key, (value, _) in metrics.items()}))
     per_account = table.group_by("account_id").aggregate(
-        current=(~future).sum(), **{key: value for key, (value, _) in metrics.items()}
+        current=dated.sum(), **{key: value for key, (value, _) in metrics.items()}
     )
     known = per_account.account_id.isin(accounts.account_id)
     return _collect(per_account.aggregate(
@@ -583,13 +598,17 @@ def _clean_profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datet
     figures |= {f"latest__{column}": table[column].max() for column in times}
     whole = _collect(table.aggregate(**figures))
     latest = [_timestamp(whole[f"latest__{column}"]) for column in times]
+    first = _timestamp(whole["first"])
     if whole["given__account_id"] < whole["rows"] or any(t is not None and t > cutoff for t in latest):
+        return None
+    if spec.is_log and first is not None and first < EARLIEST_LOG_TIME:
         return None
     per_account = table.group_by("account_id").aggregate(rows=table.count())
     unknown = per_account.rows.sum(where=~per_account.account_id.isin(accounts.account_id)).fill_null(0)
     if _collect(per_account.aggregate(unknown=unknown))["unknown"]:
         return None
     profile = {"rows": whole["rows"], "first": whole["first"], "future": 0, "unknown": 0}
+    profile |= {"early": 0} if spec.is_log else {}
     profile |= {f"empty__{column}": whole["rows"] - whole[f"given__{column}"] for column in spec.not_null}
     profile |= {f"last__{column}": whole[f"latest__{column}"] for column in times}
     if checks := _value_checks(name, table):

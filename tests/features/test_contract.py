@@ -142,6 +142,27 @@ def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
     assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
 
 
+def test_placeholder_times_in_a_log_are_counted_not_used(tmp_path):
+    """An export's stand-in for a missing time (a Unix time of 0, a spreadsheet's day zero) would otherwise start
+    the log's history decades early: observation dates back to it, and every window since observed and idle."""
+    tables = contract_tables()
+    expected = build_features(tables, None, now=NOW)
+    events, tickets = tables["events"], tables["tickets"]
+    placeholders = {
+        "events": pd.concat([events, events.iloc[:2].assign(timestamp=pd.Timestamp("1970-01-01"))], ignore_index=True),
+        "tickets": pd.concat(
+            [tickets, tickets.iloc[:1].assign(ticket_id="t-old", opened_at=pd.Timestamp("1900-01-01"))], ignore_index=True
+        ),
+    }
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", {**tables, **placeholders}), out, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    assert report.skipped[("events", contract.PLACEHOLDER)] == 2 and report.skipped[("tickets", contract.PLACEHOLDER)] == 1
+    assert "events: 2 dated before 1990 (a placeholder such as 1970-01-01, not a time)" in report.describe()
+    period = analysis.observed_period({"events": placeholders["events"]})
+    assert period[0] == events["timestamp"].min().normalize()
+
+
 def test_log_rows_with_an_empty_required_column_are_counted_not_used(tmp_path):
     """An event no account made (anonymous traffic), with no time or no type; a ticket without an id."""
     tables = contract_tables()
@@ -230,6 +251,9 @@ def test_a_clean_log_is_profiled_from_whole_table_figures_exactly_as_by_the_full
     assert contract._clean_profile("events", events.union(ghost), accounts, NOW) is None
     anonymous = events.mutate(account_id=ibis.null("string"))
     assert contract._clean_profile("events", events.union(anonymous), accounts, NOW) is None
+    placeholder = first.mutate(timestamp=ibis.literal(datetime(1970, 1, 1)))
+    assert contract._clean_profile("events", events.union(placeholder), accounts, NOW) is None
+    assert contract._profile_per_account("events", events.union(placeholder), accounts, NOW)["early"] == 1
 
 
 def test_numeric_ids_match_across_tables_whatever_their_number_type():
