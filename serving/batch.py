@@ -24,7 +24,7 @@ from features.errors import ChurnInputError
 from serving.encoding import FeatureEncoding
 from serving.loaded_model import LoadedModel, check_columns, load_model
 from serving.scoring import Scores
-from training.data import read_table
+from training.data import parse_times, read_table
 
 DRIVER_TYPE = pa.struct([("feature", pa.string()), ("value", pa.string()), ("contribution", pa.float64())])
 
@@ -103,6 +103,9 @@ def _chunks(path: Path, loaded: LoadedModel, chunk_rows: int) -> Iterator[tuple[
         frame = read_table(path, table=str(path))
         keys, columns = _columns(list(frame.columns), loaded, table=str(path))
         features = frame[columns]
+        if "as_of" in keys:  # dates, as a Parquet table's scores have them, not text
+            time = keys["as_of"]
+            features = features.assign(**{time: parse_times(features[time], time, table=str(path))})
         for start in range(0, len(features), chunk_rows):
             chunk = features.iloc[start : start + chunk_rows]
             yield chunk, {key: pa.array(chunk[column], from_pandas=True) for key, column in keys.items()}

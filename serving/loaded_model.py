@@ -20,7 +20,7 @@ from features.errors import ChurnInputError
 from serving.encoding import FeatureEncoding
 from serving.scoring import Scores, score_matrix
 from serving.trees import TreeTables, compile_trees
-from training.data import read_table
+from training.data import parse_times, read_table
 from training.model import ChurnModel
 from training.pyfunc import TableKeys
 
@@ -178,10 +178,7 @@ def read_latest_snapshot(
     time = keys.time_column
     if time is None or time not in frame.columns:
         return frame, None
-    try:
-        dates = pd.to_datetime(frame[time])
-    except (TypeError, ValueError):
-        raise ChurnInputError("not dates", table=str(path), column=time) from None
+    dates = parse_times(frame[time], time, table=str(path))
     latest = dates.max()
     return frame[dates == latest].reset_index(drop=True), latest.date().isoformat()
 

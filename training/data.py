@@ -103,7 +103,7 @@ def load_training_table(
     labels = parse_label(frame[label], column=label)
     rows = frame.assign(**{LABEL: labels})
     if time_column is not None:
-        rows[time_column] = _parse_times(rows[time_column], time_column)
+        rows[time_column] = parse_times(rows[time_column], time_column)
     _check_unique_ids(rows, id_column, time_column)
 
     labelled = rows[labels.notna().to_numpy()]
@@ -232,12 +232,13 @@ def read_truth(path: Path) -> pd.DataFrame:
     for name in ("account_id", "month", "churn_probability"):
         if name not in truth.columns:
             raise ChurnInputError("column not found", table="truth", column=name)
-    months = _parse_times(truth["month"], "month", table="truth").dt.to_period("M")
+    months = parse_times(truth["month"], "month", table="truth").dt.to_period("M")
     probability = pd.to_numeric(truth["churn_probability"], errors="coerce").astype("float64")
     return pd.DataFrame({"account_id": truth["account_id"].astype("string"), "month": months, "churn_probability": probability})
 
 
-def _parse_times(series: pd.Series, column: str, *, table: str = TABLE) -> pd.Series:
+def parse_times(series: pd.Series, column: str, *, table: str = TABLE) -> pd.Series:
+    """A table's date column as datetimes (a CSV holds them as text); an error naming the column when it is not dates."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return series
     try:

@@ -79,6 +79,8 @@ def test_a_csv_feature_table_scores_as_its_parquet_does(store, scored, tmp_path)
     assert report.rows == len(store.frame)
     from_csv = pd.read_parquet(tmp_path / "out.parquet")
     assert from_csv["account_id"].tolist() == scored["account_id"].tolist()
+    assert pd.api.types.is_datetime64_any_dtype(from_csv["as_of"])  # dates, not text
+    assert from_csv["as_of"].tolist() == pd.to_datetime(scored["as_of"]).tolist()
     np.testing.assert_allclose(from_csv["churn_probability"], scored["churn_probability"], rtol=0, atol=1e-12)
 
 
