@@ -269,12 +269,11 @@ def prepare(
         _raise_first_problem(name, raw[name], table, profile)
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
-        if CONTRACT[name].is_log:
-            skipped[(name, PLACEHOLDER)] = int(profile["early"])
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
         if CONTRACT[name].is_log:
             skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
+            skipped[(name, PLACEHOLDER)] = int(profile["early"])
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
             last_event = _timestamp(profile["last__timestamp"])
