@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from features.errors import ChurnInputError
+from features.windows import plain
 
 ID, TEXT, TIME, NUMBER = "id", "text", "time", "number"
 UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; no contract column has it
@@ -389,7 +389,7 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
             )
         renames[column] = company_column
     for column in spec.kinds:
-        matches = [c for c in columns if _plain(c) == _plain(column) and c not in renames.values()]
+        matches = [c for c in columns if plain(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
     return {column: company_column for column, company_column in renames.items() if column != company_column}
@@ -408,10 +408,6 @@ def _contract_names(name: str, table: ir.Table, named: dict[str, str] | None = N
 
 def _shown(columns: list[str]) -> str:
     return ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
-
-
-def _plain(column: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", column.lower())
 
 
 def _typed(name: str, table: ir.Table, attributes: dict[str, str]) -> ir.Table:

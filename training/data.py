@@ -272,11 +272,12 @@ def _likely(role: str, frame: pd.DataFrame) -> str:
     ``Attrition_Flag`` for a label; ``customerID``, ``Client Id`` for an id (one value per row)."""
     from features.windows import plain  # the contract's column matching; imported late, as it brings Ibis
 
+    names = {column: plain(column) for column in frame.columns}
     if role == "label":
-        found = [c for c in frame.columns if plain(c) in _LABEL_NAMES or "churn" in plain(c) or "attrition" in plain(c)]
+        found = [c for c, name in names.items() if name in _LABEL_NAMES or "churn" in name or "attrition" in name]
         option = "--label"
     else:
-        found = [c for c in frame.columns if plain(c).endswith("id") and frame[c].is_unique]
+        found = [c for c, name in names.items() if name.endswith("id") and frame[c].is_unique]
         option = "--id"
     if not found:
         return ""
