@@ -40,6 +40,7 @@ notebooks: install
 
 bench: install
 	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_dates.py
 	$(BIN)/python bench/bench_training.py
 	$(BIN)/python bench/bench_serving.py
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.contract import EARLIEST_LOG_TIME, EPOCH_UNITS, contract_renames, displaced, find_table
+from features.contract import (
+    EARLIEST_LOG_TIME, contract_renames, date_formats, displaced, find_table, not_parsed, read_time,
+)
 from features.errors import ChurnInputError
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -40,12 +43,15 @@ def load_tables(
     *,
     columns: dict[str, list[str]] | None = None,
     column_names: dict[str, dict[str, str]] | None = None,
+    date_order: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed.
+    """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed
+    as the build parses them.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
     to find the observed period without loading the whole event log. ``column_names`` are the
-    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``), as the build reads them.
+    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``) and ``date_order`` its ``[dates] order``, as the
+    build reads them.
     """
     folder = Path(data_dir)
     if not folder.is_dir():
@@ -68,8 +74,9 @@ def load_tables(
             frame = pd.read_csv(first, usecols=wanted)
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
-        tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()))
-    return tables
+        tables[name] = frame
+    formats = date_formats({name: ibis.memtable(frame) for name, frame in tables.items()}, date_order)
+    return {name: _with_times(frame, name, TIME_COLUMNS.get(name, ()), formats.get(name)) for name, frame in tables.items()}
 
 
 def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) -> pd.DataFrame:
@@ -85,7 +92,7 @@ def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) 
 
     mapping = build_options.pop("mapping", None)
     mapping = mapping if isinstance(mapping, CompanyMapping) else load_mapping(mapping)
-    tables = load_tables(data_dir, column_names=mapping.columns)  # in the contract's names from here on
+    tables = load_tables(data_dir, column_names=mapping.columns, date_order=mapping.date_order)  # contract names, times
     return build_features(tables, mapping=dataclasses.replace(mapping, columns={}), **build_options)
 
 
@@ -376,36 +383,25 @@ def _mrr_at(rows: pd.DataFrame, spells: pd.DataFrame, bounds: pd.DatetimeIndex) 
     return pd.DataFrame(out, index=spells.index)
 
 
-def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    """A copy with the given time columns as naive UTC datetimes; errors name the column that does not parse."""
-    converted = {}
-    for column in columns:
-        if column not in frame.columns:
-            continue
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            values = _from_epoch(values)
-        elif not pd.api.types.is_datetime64_any_dtype(values):
-            try:
-                values = pd.to_datetime(values, format="ISO8601", utc=True)  # "…+02:00" as the instant it names
-            except (ValueError, TypeError) as error:
-                raise ChurnInputError(f"not an ISO 8601 date or time ({error})", table=table, column=column) from None
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            values = values.dt.tz_convert(None)
-        converted[column] = values
+def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...], formats: dict | None = None) -> pd.DataFrame:
+    """A copy with the given time columns as naive UTC datetimes, read by the build's own rule
+    (``features.contract.read_time``: text with or without a zone, numeric dates in their ``formats``, Unix times);
+    text that is no time is refused naming the column. A number that is no Unix time (a bare year) is empty."""
+    present = [column for column in columns if column in frame.columns]
+    converted = {c: frame[c].dt.tz_convert(None) for c in present if isinstance(frame[c].dtype, pd.DatetimeTZDtype)}
+    given = [c for c in present if not pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if given:
+        raw = ibis.memtable(frame[given].reset_index(drop=True))
+        parsed = raw.select(**{c: read_time(raw[c], table, c, (formats or {}).get(c, ())) for c in given}).to_pandas()
+        for column in given:
+            values = frame[column]
+            if not pd.api.types.is_numeric_dtype(values):
+                unread = parsed[column].isna().to_numpy() & values.notna().to_numpy()
+                unread &= values.astype(str).str.strip().ne("").to_numpy()
+                if unread.any():
+                    raise ChurnInputError(not_parsed(int(unread.sum()), str(values[unread].iloc[0])), table=table, column=column)
+            converted[column] = pd.Series(parsed[column].to_numpy(), index=frame.index).astype("datetime64[ns]")
     return frame.assign(**converted)
-
-
-def _from_epoch(values: pd.Series) -> pd.Series:
-    """Unix times in any unit, as ``features.contract`` reads them for the build (``EPOCH_UNITS``)."""
-    size, seconds = values.abs(), pd.Series(np.nan, index=values.index)
-    lower = 0.0
-    for below, per_second in EPOCH_UNITS:
-        inside = (size >= lower) & (size < below)
-        if per_second is not None:
-            seconds[inside] = np.floor(values[inside].astype("float64") / per_second)
-        lower = below
-    return pd.to_datetime(seconds, unit="s")
 
 
 def _require(frame: pd.DataFrame, columns: list[str], table: str) -> None:

@@ -160,7 +160,10 @@ def plan_features(
     cutoff = now or datetime.now()
     on_progress("checking tables")
     mapping = options.mapping
-    prepared = prepare(raw, cutoff=cutoff, attributes=mapping.attributes, column_names=mapping.columns, keep=keep_parsed)
+    prepared = prepare(
+        raw, cutoff=cutoff, attributes=mapping.attributes, column_names=mapping.columns, date_order=mapping.date_order,
+        keep=keep_parsed,
+    )
     tables = prepared.tables
     dates = sorted(set(as_of)) if as_of else _default_dates(prepared, options.freq)
     if not dates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -223,6 +224,7 @@ def prepare(
     observed_until: datetime | None = None,
     attributes: tuple[str, ...] | None = None,
     column_names: dict[str, dict[str, str]] | None = None,
+    date_order: str | None = None,
     keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> Prepared:
     """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
@@ -235,7 +237,9 @@ def prepare(
     either read as the data's end would make months without a single event into observation dates, and every
     term end into a churn.
     ``attributes`` names the extra account columns to carry (see ``account_attributes``); ``column_names``
-    (the mapping's ``[columns.<table>]``) names a table's columns that are the contract's under other names.
+    (the mapping's ``[columns.<table>]``) names a table's columns that are the contract's under other names;
+    ``date_order`` (the mapping's ``[dates] order``) how numeric dates such as "03/04/2025" are read, else the
+    data tells (``date_formats``).
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
@@ -255,9 +259,10 @@ def prepare(
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
+    formats = date_formats(raw, date_order)
     typed = {}
     for name, table in raw.items():
-        typed[name] = _typed(name, table, carried if name == "accounts" else {})
+        typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats.get(name, {}))
         if _parses_text(table, name):
             with _reading(name):
                 typed[name] = keep(typed[name])
@@ -266,7 +271,7 @@ def prepare(
     for name, table in typed.items():
         with _reading(name):
             profile = _profile(name, table, accounts, cutoff)
-        _raise_first_problem(name, raw[name], table, profile)
+        _raise_first_problem(name, raw[name], table, profile, formats.get(name, {}))
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
         if name != "accounts":
@@ -292,6 +297,87 @@ def prepare(
     )
 
 
+def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> dict[str, dict[str, tuple[DateFormat, ...]]]:
+    """Table → text time column → the formats of its numeric dates ("09/20/2024", "20.09.2024 17:05"), for the
+    columns that hold such dates, most frequent form first.
+
+    The order, month or day first, is the ``declared`` one (the mapping's ``[dates] order``), else the data tells:
+    a first number above 12 is a day, a second one a month. A table's first rows are looked at, and the whole table
+    when they cannot tell. A table in which no date can tell ("03/04/2025" could be 4 March or 3 April) takes the
+    order the other tables show, and is refused when they show none or both; so is a table showing both orders,
+    and a date with a two-digit year, whose century would be a guess.
+    """
+    forms, shown, undecided = {}, {}, {}
+    for name, table in tables.items():
+        columns = [c for c in _time_columns(name, table) if table[c].type().is_string()]
+        if not columns:
+            continue
+        with _reading(name):
+            found = _date_forms(table.limit(DATE_SAMPLE_ROWS), columns)
+            if found and declared is None and not any(form[DAY_FIRST] or form[MONTH_FIRST] for form in found):
+                found = _date_forms(table, columns)
+        if not found:
+            continue
+        forms[name] = found
+        day = next((form for form in found if form[DAY_FIRST]), None)
+        month = next((form for form in found if form[MONTH_FIRST]), None)
+        if declared is None and day and month:
+            raise ChurnInputError(
+                f"holds dates written month first ({month[MONTH_FIRST]!r} in {month['column']}) and day first "
+                f"({day[DAY_FIRST]!r} in {day['column']}); each table must write them one way",
+                table=name, column=month["column"],
+            )
+        if day or month:
+            shown[name] = DAY_FIRST if day else MONTH_FIRST
+        else:
+            undecided[name] = found[0]
+    orders = set(shown.values())
+    for name, form in undecided.items():
+        if declared is None and len(orders) != 1:
+            raise ChurnInputError(
+                f"dates such as {form['example']!r} may be month first or day first, and "
+                + ("no date in the tables tells which" if not orders else "the other tables write them both ways")
+                + f"; name the order in a mapping file: {ORDER_SETTING}",
+                table=name, column=form["column"],
+            )
+        shown[name] = declared or next(iter(orders))
+    formats = {}
+    for name, found in forms.items():
+        columns = formats.setdefault(name, {})
+        for form in found:
+            written = NUMERIC_DATE_FORM.fullmatch(form["example"])
+            if written and len(written[3]) == 2:
+                raise ChurnInputError(
+                    f"dates such as {form['example']!r} give the year in two digits, which leaves the century a guess; "
+                    "export them with four-digit years",
+                    table=name, column=form["column"],
+                )
+            chosen = columns.setdefault(form["column"], ())
+            read = date_format(form["example"], declared or shown[name])
+            if read is not None and read not in chosen and len(chosen) < MAX_DATE_FORMS:
+                columns[form["column"]] = (*chosen, read)
+    return formats
+
+
+def _date_forms(table: ir.Table, columns: list[str]) -> list[dict]:
+    """The forms of numeric date in each of ``columns`` (digits set aside), most frequent first: its column, rows,
+    an example, and an example whose first number is above 12 (``DAY_FIRST``) or whose second is (``MONTH_FIRST``)."""
+    found = []
+    for column in columns:
+        t = table.select(value=table[column].strip().upper())
+        t = t.filter(t.value.re_search(NUMERIC_DATE))
+        first = t.value.re_extract("^([0-9]+)", 1).try_cast("int64")
+        second = t.value.re_extract("^[0-9]+[/.-]([0-9]+)", 1).try_cast("int64")
+        shapes = t.group_by(shape=t.value.re_replace("[0-9]+", "9")).aggregate(
+            rows=t.count(),
+            example=t.value.arbitrary(),
+            **{DAY_FIRST: t.value.arbitrary(where=first > 12), MONTH_FIRST: t.value.arbitrary(where=second > 12)},
+        )
+        shapes = shapes.order_by([ibis.desc("rows"), "shape"]).limit(4 * MAX_DATE_FORMS)
+        found += [{"column": column, **form} for form in shapes.to_pyarrow().to_pylist()]
+    return sorted(found, key=lambda form: -form["rows"])
+
+
 # Why a column of the accounts table beyond the contract's is not an attribute.
 AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows what came later"
 NOT_CHOSEN = "not among the mapping's [accounts] attributes"
@@ -307,8 +393,8 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     The accounts table is a snapshot taken at export, not at each as_of, so an attribute is only
     honest if it does not change (industry, country). A date there (``churned_at``,
     ``cancelled_at``, ``last_login_at``) is the plainest case of one that does, and is never
-    carried: a date column, or text in which every value is an ISO 8601 time. Other columns that
-    change (``status``, ``health_score``) cannot be told apart from the data; ``chosen`` (the
+    carried: a date column, or text in which every value is an ISO 8601 time or a numeric date. Other columns
+    that change (``status``, ``health_score``) cannot be told apart from the data; ``chosen`` (the
     mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates.
     """
     spec = CONTRACT["accounts"]
@@ -331,7 +417,8 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
 
 
 def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str]]:
-    """Columns holding dates (of a date or time type, or text whose every non-empty value is an ISO 8601 time)
+    """Columns holding dates (of a date or time type, or text whose every non-empty value is an ISO 8601 time or a
+    numeric date such as "09/20/2024")
     and columns holding numbers (of a numeric type, or text whose every non-empty value is a number)."""
     dates = {c for c in columns if table[c].type().is_timestamp() or table[c].type().is_date()}
     numbers = {c for c in columns if table[c].type().is_numeric() and not table[c].type().is_boolean()}
@@ -341,7 +428,8 @@ def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], s
     checks = {}
     for i, column in enumerate(text):
         value = table[column].strip().nullif("")
-        is_time = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & _text_time(value).notnull()
+        iso = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & _text_time(value).notnull()
+        is_time = iso | value.re_search(ANY_NUMERIC_DATE)
         checks[f"given_{i}"] = value.count()
         checks[f"times_{i}"] = is_time.fill_null(False).sum()
         checks[f"numbers_{i}"] = value.try_cast("float64").count()
@@ -410,9 +498,11 @@ def _shown(columns: list[str]) -> str:
     return ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
 
 
-def _typed(name: str, table: ir.Table, attributes: dict[str, str]) -> ir.Table:
-    """Contract columns in their types, and for accounts the ``attributes`` in theirs (column → kind). A value that
-    does not parse becomes null, and is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
+def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict[str, tuple] | None = None) -> ir.Table:
+    """Contract columns in their types, and for accounts the ``attributes`` in theirs (column → kind); text times
+    with numeric dates read in their ``formats`` (``date_formats``). A value that does not parse becomes null, and
+    is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
+    formats = formats or {}
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
     if missing:
@@ -425,7 +515,7 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str]) -> ir.Table:
     if name == "accounts":
         wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
-    typed = {column: _as(given(column), kind, name, column) for column, kind in wanted.items()}
+    typed = {column: _as(given(column), kind, name, column, formats.get(column, ())) for column, kind in wanted.items()}
     return table.select(**typed, **_unparsed_flags(table, typed, wanted))
 
 
@@ -439,10 +529,10 @@ def _unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str
     return flags
 
 
-def _unparsed_example(name: str, raw: ir.Table, column: str) -> str:
+def _unparsed_example(name: str, raw: ir.Table, column: str, formats: tuple[DateFormat, ...]) -> str:
     """A value of ``column`` as given that did not parse: looked up again only when there is one to show."""
     kind = CONTRACT[name].kinds[column]
-    flags = _unparsed_flags(raw, {column: _as(raw[column], kind, name, column)}, {column: kind})
+    flags = _unparsed_flags(raw, {column: _as(raw[column], kind, name, column, formats)}, {column: kind})
     bad = raw.filter(flags[f"{UNPARSED}{column}"])
     return _collect(bad.select(example=bad[column].cast("string")).limit(1))["example"]
 
@@ -462,7 +552,13 @@ def _parses_text(table: ir.Table, name: str) -> bool:
     return any(table[column].type().is_string() for column in _parsed_columns(table, CONTRACT[name].kinds))
 
 
-def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
+def read_time(value: ir.Value, table: str, column: str, formats: tuple[DateFormat, ...] = ()) -> ir.TimestampValue:
+    """A column of times as the build reads it: timestamps, dates, text (numeric dates in ``formats``, see
+    ``date_formats``) or Unix times."""
+    return _as(value, TIME, table, column, formats)
+
+
+def _as(value: ir.Value, kind: str, table: str, column: str, formats: tuple[DateFormat, ...] = ()) -> ir.Value:
     dtype = value.type()
     if kind == ID and dtype.is_floating():  # whole-number ids written as floats (a column with gaps, from pandas)
         whole = (value == value.floor()) & (value.abs() < 2**53)
@@ -472,7 +568,10 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
     if dtype.is_string():  # the casts read through surrounding spaces and make blank text null
         if kind == TIME:  # text with a colon is no Unix time, and is spared that slower reading
             unix = ibis.ifelse(value.contains(":"), None, _from_epoch(value.try_cast("float64")))
-            return ibis.coalesce(_text_time(value), unix)
+            if not formats:
+                return ibis.coalesce(_text_time(value), unix)
+            engine, text = value._find_backend(use_default=True).name, value.strip().upper()
+            return ibis.coalesce(*[form.read(text, engine) for form in formats], _text_time(value), unix)
         return value.try_cast("float64")
     if dtype.is_null():
         return value.cast("timestamp" if kind == TIME else "float64")
@@ -488,6 +587,66 @@ def _as(value: ir.Value, kind: str, table: str, column: str) -> ir.Value:
 
 # A time of day followed by a UTC offset or a zone: "10:00+02:00", "10:00:00.5 -0300", "10:00Z", "10:00 Europe/Paris".
 ZONED = r"[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)?\s*[+A-Za-z-]"
+
+# Text that starts as a date with day and month as numbers, as spreadsheets and CRMs export them: "09/20/2024",
+# "20.09.2024 17:05", "9/20/2024 5:05:33 PM". Read once a table's own values show the order and the form.
+NUMERIC_DATE = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}( |$)"
+# The forms read: one separator, a four-digit year, then maybe a time with or without seconds and fraction, AM or PM.
+NUMERIC_DATE_FORM = re.compile(
+    r"[0-9]{1,2}([/.-])[0-9]{1,2}([/.-])([0-9]{2,4})"
+    r"(?: ([0-9]{1,2}):[0-9]{2}(:[0-9]{2}(?:([.,])[0-9]{1,6})?)?( ?)([AP]M)?)?"
+)
+# A numeric date month or day first, for telling an account attribute holding dates from one holding versions (1.2.10).
+ANY_NUMERIC_DATE = r"^(0?[1-9]|[12][0-9]|3[01])[/.-](0?[1-9]|[12][0-9]|3[01])[/.-][0-9]{4}( |$)"
+MONTH_FIRST, DAY_FIRST = "month_first", "day_first"
+DATE_ORDERS = (MONTH_FIRST, DAY_FIRST)
+ORDER_SETTING = f'[dates] order = "{MONTH_FIRST}" or "{DAY_FIRST}"'  # how a mapping names the order
+# Rows of a table looked at first for how it writes numeric dates; the whole table only when they cannot tell.
+DATE_SAMPLE_ROWS = 100_000
+# Forms of numeric dates read per column, the most frequent first; values of rarer forms are refused, named.
+MAX_DATE_FORMS = 4
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _duckdb_try_strptime(text: str, form: str) -> datetime:
+    """DuckDB's ``try_strptime``: null when the text does not fit the format."""
+
+
+@ibis.udf.scalar.builtin(name="try_to_timestamp")
+def _spark_try_to_timestamp(text: str, form: str) -> datetime:
+    """Spark's ``try_to_timestamp``: null when the text does not fit the format."""
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """One form of numeric date, in each engine's format language: a format is read by the engine's own parser,
+    which checks the day exists, and is many times faster than taking the text apart."""
+
+    strftime: str  # DuckDB's strptime: %m/%d/%Y %I:%M %p
+    java: str  # Spark's to_timestamp: M/d/yyyy h:m a
+
+    def read(self, text: ir.StringValue, engine: str) -> ir.TimestampValue:
+        if engine == "pyspark":
+            return _spark_try_to_timestamp(text, self.java).cast("timestamp")
+        return _duckdb_try_strptime(text, self.strftime).cast("timestamp")
+
+
+def date_format(example: str, order: str) -> DateFormat | None:
+    """The format of ``example`` (upper case, stripped), a numeric date written ``order``; None for a form not read.
+    A two-digit year is refused by ``date_formats`` before, as it leaves the century a guess."""
+    form = NUMERIC_DATE_FORM.fullmatch(example)
+    if form is None or form[1] != form[2] or len(form[3]) != 4:
+        return None
+    separator, (first, second) = form[1], ("%m", "%d") if order == MONTH_FIRST else ("%d", "%m")
+    codes = [first, separator, second, separator, "%Y"]
+    if form[4]:
+        codes += [" ", "%I" if form[8] else "%H", ":", "%M"]
+        if form[5]:
+            codes += [":", "%S"] + ([form[6], "%f"] if form[6] else [])
+        if form[8]:
+            codes += [form[7], "%p"]
+    java = {"%m": "M", "%d": "d", "%Y": "yyyy", "%H": "H", "%I": "h", "%M": "m", "%S": "s", "%f": "SSSSSS", "%p": "a"}
+    return DateFormat("".join(codes), "".join(java.get(code, code) for code in codes))
 
 
 def _text_time(text: ir.StringValue) -> ir.TimestampValue:
@@ -630,18 +789,15 @@ def _collect(aggregate: ir.Table) -> dict:
     return aggregate.to_pyarrow().to_pylist()[0]
 
 
-def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dict) -> None:
+def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dict, formats: dict[str, tuple]) -> None:
     spec = CONTRACT[name]
     get = lambda key: profile.get(key.replace(":", "__"))  # noqa: E731
     if name == "accounts" and not get("rows"):
         raise ChurnInputError("no rows", table=name)
     for column, kind in spec.kinds.items():
         if get(f"unparsed:{column}"):
-            what = "timestamp" if kind == TIME else "number"
-            raise ChurnInputError(
-                f"{get(f'unparsed:{column}')} value(s) are not a {what}, e.g. {_unparsed_example(name, raw, column)!r}",
-                table=name, column=column,
-            )
+            example = _unparsed_example(name, raw, column, formats.get(column, ()))
+            raise ChurnInputError(not_parsed(get(f"unparsed:{column}"), example, kind), table=name, column=column)
     for column in spec.not_null:
         if get(f"empty:{column}") and not spec.is_log:
             raise ChurnInputError(f"{get(f'empty:{column}')} empty value(s)", table=name, column=column)
@@ -655,6 +811,18 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
             raise ChurnInputError(
                 f"{get(f'rule:{column}')} value(s) {problem}, e.g. {get(f'rule_example:{column}')}", table=name, column=column
             )
+
+
+def not_parsed(count: int, example: str, kind: str = TIME) -> str:
+    """The problem of ``count`` values of a time or number column that did not parse, with one of them; for a
+    numeric date, which ones are read."""
+    hint = ""
+    if kind == TIME and re.search(NUMERIC_DATE, example.strip()):
+        hint = (
+            f" (numeric dates are read in the forms a table's first {DATE_SAMPLE_ROWS:,} rows show, with a four-digit"
+            f" year, month or day first as its dates or the mapping tell: {ORDER_SETTING})"
+        )
+    return f"{count} value(s) are not a {'timestamp' if kind == TIME else 'number'}, e.g. {example!r}{hint}"
 
 
 def _timestamp(value) -> datetime | None:

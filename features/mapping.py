@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from features.contract import CONTRACT
+from features.contract import CONTRACT, DATE_ORDERS
 from features.errors import ChurnInputError
 from features.windows import plain
 
@@ -35,6 +35,7 @@ class CompanyMapping:
     micro_conversion: tuple[str, ...] = ()
     attributes: tuple[str, ...] | None = None
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → contract column → the company's column
+    date_order: str | None = None  # "month_first" or "day_first": how numeric dates ("03/04/2025") read; None: as the data shows
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
         """The raw event types in the data that carry this meaning."""
@@ -54,12 +55,13 @@ class CompanyMapping:
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
-    """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table and
-    ``[columns.<table>]`` tables; keys it leaves out keep the defaults.
+    """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table,
+    ``[columns.<table>]`` tables and a ``[dates]`` table; keys it leaves out keep the defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
     ``[columns.events]`` with ``timestamp = "occurred_at"`` reads the events' ``occurred_at`` as the
     contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
+    ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March).
     """
     defaults = _parse(DEFAULT_MAPPING, tomllib.loads(DEFAULT_MAPPING.read_text()))
     if path is None:
@@ -79,13 +81,16 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
 def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
     sections = {"event_types": KINDS, "accounts": ("attributes",)}
-    if not isinstance(document, dict) or not document or not set(document) <= {*sections, "columns"}:
-        unknown = sorted(set(document) - {*sections, "columns"}) if isinstance(document, dict) else []
+    tables = {*sections, "columns", "dates"}
+    if not isinstance(document, dict) or not document or not set(document) <= tables:
+        unknown = sorted(set(document) - tables) if isinstance(document, dict) else []
         problem = f"unknown table {unknown[0]!r}; " if unknown else ""
-        raise ChurnInputError(f"{problem}expected [event_types], [accounts] or [columns.<table>] tables", table=where)
+        raise ChurnInputError(f"{problem}expected [event_types], [accounts], [columns.<table>] or [dates] tables", table=where)
     values = {}
     if "columns" in document:
         values["columns"] = _column_names(document["columns"], where)
+    if "dates" in document:
+        values["date_order"] = _date_order(document["dates"], where)
     for section, keys in sections.items():
         entries = document.get(section, {})
         if not isinstance(entries, dict):
@@ -99,6 +104,18 @@ def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> Comp
             values[key] = tuple(name.strip() if section == "accounts" else name.strip().lower() for name in names)
     base = {each.name: getattr(defaults, each.name) for each in fields(CompanyMapping)} if defaults else {}
     return CompanyMapping(**{**base, **values})
+
+
+def _date_order(section, where: str) -> str:
+    """``[dates] order``: month or day first."""
+    if not isinstance(section, dict) or set(section) != {"order"}:
+        raise ChurnInputError("expected [dates] with one key, order", table=where, column="dates")
+    order = section["order"]
+    if order not in DATE_ORDERS:
+        raise ChurnInputError(
+            f"expected {' or '.join(map(repr, DATE_ORDERS))}, got {order!r}", table=where, column="dates.order"
+        )
+    return order
 
 
 def _column_names(section, where: str) -> dict[str, dict[str, str]]:

@@ -314,6 +314,137 @@ def test_every_way_of_writing_a_time_as_text_names_the_same_instant():
     pd.testing.assert_frame_equal(as_text, expected)
 
 
+def _written(frame: pd.DataFrame, columns: tuple[str, ...], form: str) -> pd.DataFrame:
+    """``frame`` with ``columns`` as text in the strftime ``form``, empty where there is no time."""
+    return frame.assign(**{c: frame[c].map(lambda t: t.strftime(form) if pd.notna(t) else "") for c in columns})
+
+
+def test_numeric_dates_are_read_month_or_day_first_as_each_table_shows(tmp_path):
+    """Each CSV as another tool exports it: events month first with AM/PM (a US CRM), subscriptions month first
+    without a time, tickets day first with dots (a European helpdesk). A first number above 12 is a day, a second
+    one a month; the table is that of the timestamps, and the notebooks read the same times."""
+    tables = contract_tables()
+    written = {
+        **tables,
+        "events": _written(tables["events"], ("timestamp",), "%m/%d/%Y %I:%M:%S %p"),  # 02/25/2025 09:00:00 AM
+        "subscriptions": _written(tables["subscriptions"], ("start_date", "end_date"), "%m/%d/%Y"),
+        "tickets": _written(tables["tickets"], ("opened_at", "first_response_at", "resolved_at"), "%d.%m.%Y %H:%M"),
+    }
+    folder = write_folder(tmp_path / "data", written, csv=("events", "subscriptions", "tickets"))
+    out = tmp_path / "features.parquet"
+    build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), build_features(tables, DATES, now=NOW))
+    assert formats_of(contract.date_formats(contract.read_tables(ibis.duckdb.connect(), folder))) == {
+        "events": {"timestamp": ["%m/%d/%Y %I:%M:%S %p"]},
+        "subscriptions": {"start_date": ["%m/%d/%Y"], "end_date": ["%m/%d/%Y"]},
+        "tickets": {c: ["%d.%m.%Y %H:%M"] for c in ("opened_at", "first_response_at", "resolved_at")},
+    }
+    read = analysis.load_tables(folder)
+    assert read["events"]["timestamp"].tolist() == tables["events"]["timestamp"].tolist()
+    assert read["tickets"]["opened_at"].tolist() == tables["tickets"]["opened_at"].tolist()
+
+
+def formats_of(found: dict) -> dict:
+    return {name: {column: [form.strftime for form in forms] for column, forms in columns.items()} for name, columns in found.items()}
+
+
+def test_numeric_dates_no_value_can_tell_take_the_other_tables_order_or_the_mappings():
+    """"03/04/2025" is 4 March or 3 April: a table of such dates alone takes the order the other tables show, and is
+    refused when none shows one, or they show both; a table showing both orders is refused, as is a two-digit year."""
+    untold = ibis.memtable({"account_id": ["a", "b"], "start_date": ["03/04/2025", "1/2/2025"], "end_date": ["", ""]})
+    us = ibis.memtable({"account_id": ["a"], "timestamp": ["03/24/2025 10:00"], "event_type": ["login"]})
+    european = ibis.memtable({"ticket_id": ["t"], "account_id": ["a"], "opened_at": ["24.03.2025"]})
+    iso = ibis.memtable({"account_id": ["a"], "created_at": ["2025-03-24"]})
+    assert formats_of(contract.date_formats({"accounts": iso, "subscriptions": untold, "events": us})) == {
+        "subscriptions": {"start_date": ["%m/%d/%Y"]}, "events": {"timestamp": ["%m/%d/%Y %H:%M"]},
+    }
+    with pytest.raises(ChurnInputError, match=(
+        r"subscriptions\.start_date: dates such as '03/04/2025' may be month first or day first, and no date in the "
+        r"tables tells which; name the order in a mapping file: \[dates\] order = \"month_first\" or \"day_first\""
+    )):
+        contract.date_formats({"accounts": iso, "subscriptions": untold})
+    with pytest.raises(ChurnInputError, match="subscriptions.start_date: .* the other tables write them both ways"):
+        contract.date_formats({"subscriptions": untold, "events": us, "tickets": european})
+    declared = contract.date_formats({"subscriptions": untold}, "day_first")
+    assert formats_of(declared) == {"subscriptions": {"start_date": ["%d/%m/%Y"]}}
+    assert declared["subscriptions"]["start_date"][0].java == "d/M/yyyy"
+    mixed = ibis.memtable({"ticket_id": ["t", "u"], "account_id": ["a", "a"], "opened_at": ["24.03.2025", "03.24.2025"]})
+    with pytest.raises(ChurnInputError, match=r"tickets\.opened_at: holds dates written month first \('03\.24\.2025'"):
+        contract.date_formats({"tickets": mixed})
+    short = ibis.memtable({"ticket_id": ["t"], "account_id": ["a"], "opened_at": ["24.03.25"]})
+    with pytest.raises(ChurnInputError, match=r"tickets\.opened_at: dates such as '24\.03\.25' give the year in two digits"):
+        contract.date_formats({"tickets": short})
+
+
+def test_the_mapping_names_the_date_order_and_a_date_that_does_not_follow_it_is_named(tmp_path):
+    tables = contract_tables()
+    surveys = tables["surveys"][tables["surveys"]["responded_at"].dt.day <= 12]  # 01/12/2024, 10/03/2025: no date tells
+    tables["surveys"] = surveys
+    written = {**tables, "surveys": _written(surveys, ("responded_at",), "%d/%m/%Y")}
+    folder = write_folder(tmp_path / "data", written, csv=("surveys",))
+    out = tmp_path / "features.parquet"
+    with pytest.raises(ChurnInputError, match=r"surveys\.responded_at: dates such as '01/12/2024' may be month first"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    assert not out.exists()
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[dates]\norder = "day_first"\n')
+    build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), build_features(tables, DATES, now=NOW))
+    read = analysis.load_tables(folder, date_order=load_mapping(mapping).date_order)
+    assert read["surveys"]["responded_at"].tolist() == surveys["responded_at"].tolist()
+    later = pd.DataFrame({"account_id": ["stay"], "user_id": ["u1"], "responded_at": ["12/24/2024"], "nps": [7]})
+    write_folder(folder, {"surveys": pd.concat([written["surveys"], later])}, csv=("surveys",))
+    with pytest.raises(ChurnInputError, match=r"responded_at: 1 value\(s\) are not a timestamp, e\.g\. '12/24/2024' \(numeric dates"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    for text, problem in (('[dates]\norder = "us"\n', "dates.order: expected 'month_first' or 'day_first'"),
+                          ('[dates]\nformat = "%d/%m"\n', "dates: expected \\[dates\\] with one key, order")):
+        mapping.write_text(text)
+        with pytest.raises(ChurnInputError, match=problem):
+            load_mapping(mapping)
+
+
+def test_numeric_dates_past_the_first_rows_looked_at_are_named_with_how_to_read_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(contract, "DATE_SAMPLE_ROWS", 2)
+    tables = contract_tables()
+    tickets = tables["tickets"].astype({"opened_at": "object"})
+    tickets.loc[tickets.index[-1], "opened_at"] = "03/15/2025 10:00"
+    folder = write_folder(tmp_path / "data", {**tables, "tickets": tickets}, csv=("tickets",))
+    with pytest.raises(ChurnInputError, match=(
+        r"tickets\.opened_at: 1 value\(s\) are not a timestamp, e\.g\. '03/15/2025 10:00' \(numeric dates are read in "
+        r"the forms a table's first 2 rows show, with a four-digit year, month or day first as its dates or the mapping "
+        r"tell: \[dates\] order"
+    )):
+        build_feature_file(folder, tmp_path / "features.parquet", as_of=DATES, now=NOW)
+
+
+# Numeric dates as exports write them → the time each names, month first unless marked day first; None: not read.
+NUMERIC_DATES = {
+    "9/20/2024 5:05 PM": "2024-09-20 17:05:00",
+    "9/20/2024 5:05PM": "2024-09-20 17:05:00",
+    "12/01/2024 12:30 am": "2024-12-01 00:30:00",
+    "12/01/2024 12:30:15 PM": "2024-12-01 12:30:15",
+    " 09-20-2024 17:05:30 ": "2024-09-20 17:05:30",
+    "day first: 20.09.2024 17:05:30,5": "2024-09-20 17:05:30.500000",
+    "day first: 1.2.2025": "2025-02-01 00:00:00",
+    "2024-09-20T17:05:00Z": "2024-09-20 17:05:00",  # not numeric: read as ever
+    "12/01/2024 13:00 PM": None,
+    "02/30/2024": None,
+    "day first: 31/04/2024": None,
+    "09/20/2024 noon": None,
+    "09/20-2024": None,
+}
+
+
+def test_numeric_dates_name_the_time_they_write():
+    for text, expected in NUMERIC_DATES.items():
+        order = "day_first" if text.startswith("day first: ") else "month_first"
+        text = text.removeprefix("day first: ")
+        form = contract.date_format(text.strip().upper(), order)
+        table = ibis.memtable({"t": [text]})
+        got = table.select(t=contract.read_time(table.t, "events", "timestamp", (form,) if form else ())).to_pandas()["t"][0]
+        assert (None if pd.isna(got) else str(got)) == expected, text
+
+
 def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     """As Spark writes a table (``events.parquet/part-*.parquet`` beside ``_SUCCESS``), or a plain ``events/`` folder."""
     tables = contract_tables()
@@ -549,6 +680,7 @@ def with_snapshot_columns(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataF
     accounts = tables["accounts"].assign(
         churned_at=pd.to_datetime([None, "2025-03-15", None, "2025-02-10", None]),
         closed_on=["", "2025-03-15", None, "2025-02-10T10:00:00Z", ""],
+        cancelled_on=["", "03/15/2025", "", "2/10/2025", ""],  # as a spreadsheet writes dates
         status=["active", "churned", "active", "active", "active"],
         founded=["2001", "2015", "", "1999", "2024"],
     )
@@ -567,7 +699,7 @@ def test_dates_in_accounts_are_not_carried_and_the_report_says_why(tmp_path):
         # text whose every value is a number is a number, so a model can order it; words stay categories
         assert pd.api.types.is_float_dtype(frame["account__attr_founded"]) and frame["account__attr_founded"].max() == 2024
         assert pd.api.types.is_string_dtype(frame["account__attr_status"])
-        assert set(report.unused_columns) == {"accounts.churned_at", "accounts.closed_on"}
+        assert set(report.unused_columns) == {"accounts.churned_at", "accounts.closed_on", "accounts.cancelled_on"}
         assert "not carried: accounts.churned_at (a date: accounts are as exported" in report.describe()
 
 

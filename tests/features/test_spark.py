@@ -41,9 +41,10 @@ def _feature_table(con, data) -> pd.DataFrame:
 
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
-    (the later part with a column more), tickets as CSV with times as text with a UTC offset, survey times as Unix
-    milliseconds, accounts with a founding year and a closing date as text, and columns an export often lacks
-    (the tickets' priority, category and CSAT, the emails' clicks)."""
+    (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
+    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM), survey times as Unix milliseconds,
+    accounts with a founding year and a closing date as text, and columns an export often lacks (the tickets'
+    priority, category and CSAT, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -58,6 +59,14 @@ def _as_another_company_exports_it(data) -> None:
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
     tickets.to_csv(data / "tickets.csv", index=False)
+    for name, columns, form in (  # as US billing and email tools export them: 09/20/2024, 09/20/2024 05:05:33 PM
+        ("subscriptions", ("start_date", "end_date"), "%m/%d/%Y"), ("emails", ("sent_at", "opened_at"), "%m/%d/%Y %I:%M:%S %p"),
+    ):
+        frame = frames.pop(name)
+        for column in columns:
+            frame[column] = frame[column].map(lambda t: t.strftime(form) if pd.notna(t) else "")
+        (data / f"{name}.parquet").unlink()
+        frame.to_csv(data / f"{name}.csv", index=False)
     responded = frames["surveys"]["responded_at"]
     frames["surveys"]["responded_at"] = (responded - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
     events = frames.pop("events").rename(columns={"account_id": "AccountId", "event_type": "Event Type"})
