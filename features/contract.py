@@ -225,6 +225,7 @@ def prepare(
     attributes: tuple[str, ...] | None = None,
     column_names: dict[str, dict[str, str]] | None = None,
     date_order: str | None = None,
+    ratings: TextRatings | None = None,
     keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> Prepared:
     """Type, check and clean the tables; rows dated after ``cutoff`` or naming unknown accounts are dropped.
@@ -239,7 +240,7 @@ def prepare(
     ``attributes`` names the extra account columns to carry (see ``account_attributes``); ``column_names``
     (the mapping's ``[columns.<table>]``) names a table's columns that are the contract's under other names;
     ``date_order`` (the mapping's ``[dates] order``) how numeric dates such as "03/04/2025" are read, else the
-    data tells (``date_formats``).
+    data tells (``date_formats``); ``ratings`` (the mapping's ``[csat]``) what text CSAT ratings score.
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
@@ -256,6 +257,8 @@ def prepare(
         unused |= {f"{name}.{c}": f"the mapping reads {named[c]!r} as {c}" for c in left_out}
         named_raw[name] = _contract_names(name, table.drop(*left_out) if left_out else table, named)
     raw = named_raw
+    if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
+        raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
@@ -376,6 +379,33 @@ def _date_forms(table: ir.Table, columns: list[str]) -> list[dict]:
         shapes = shapes.order_by([ibis.desc("rows"), "shape"]).limit(4 * MAX_DATE_FORMS)
         found += [{"column": column, **form} for form in shapes.to_pyarrow().to_pylist()]
     return sorted(found, key=lambda form: -form["rows"])
+
+
+def rating_key(text: str) -> str:
+    """A rating's text with case, spaces and punctuation set aside: ``Not offered`` and ``not_offered`` are one."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+RATINGS_SETTING = 'e.g. [csat] scores = { good = 5, bad = 1 }, unrated = ["offered"]'
+
+
+@dataclass(frozen=True)
+class TextRatings:
+    """CSAT ratings a helpdesk exports as text (Zendesk's ``good`` / ``bad``), each by its ``rating_key``: the
+    score it stands for on the contract's 1-5 scale, and the texts that mean no rating (``offered``)."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    unrated: tuple[str, ...] = ()
+
+    def scored(self, csat: ir.Value) -> ir.Value:
+        """Text ratings as the numbers they stand for (as text, parsed as any other), unrated ones empty; a column
+        of numbers, and text that is neither, as it is."""
+        if not csat.type().is_string() or not (self.scores or self.unrated):
+            return csat
+        key = csat.lower().re_replace(r"[^\p{L}\p{N}]+", "")  # rating_key, in SQL
+        cases = [(key == text, ibis.literal(f"{score:g}")) for text, score in self.scores.items()]
+        cases += [(key.isin(list(self.unrated)), ibis.null("string"))] if self.unrated else []
+        return ibis.cases(*cases, else_=csat)
 
 
 # Why a column of the accounts table beyond the contract's is not an attribute.
@@ -797,7 +827,10 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
     for column, kind in spec.kinds.items():
         if get(f"unparsed:{column}"):
             example = _unparsed_example(name, raw, column, formats.get(column, ()))
-            raise ChurnInputError(not_parsed(get(f"unparsed:{column}"), example, kind), table=name, column=column)
+            problem = not_parsed(get(f"unparsed:{column}"), example, kind)
+            if (name, column) == ("tickets", "csat"):
+                problem += f" (text ratings are read by the mapping's [csat] scores and unrated; {RATINGS_SETTING})"
+            raise ChurnInputError(problem, table=name, column=column)
     for column in spec.not_null:
         if get(f"empty:{column}") and not spec.is_log:
             raise ChurnInputError(f"{get(f'empty:{column}')} empty value(s)", table=name, column=column)

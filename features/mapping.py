@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from features.contract import CONTRACT, DATE_ORDERS
+from features.contract import CONTRACT, DATE_ORDERS, TextRatings, rating_key
 from features.errors import ChurnInputError
 from features.windows import plain
 
@@ -36,6 +36,7 @@ class CompanyMapping:
     attributes: tuple[str, ...] | None = None
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → contract column → the company's column
     date_order: str | None = None  # "month_first" or "day_first": how numeric dates ("03/04/2025") read; None: as the data shows
+    ratings: TextRatings = field(default_factory=TextRatings)  # text CSAT ratings: their scores, and those meaning none
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
         """The raw event types in the data that carry this meaning."""
@@ -56,12 +57,13 @@ class CompanyMapping:
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
     """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table,
-    ``[columns.<table>]`` tables and a ``[dates]`` table; keys it leaves out keep the defaults.
+    ``[columns.<table>]`` tables, a ``[dates]`` table and a ``[csat]`` table; keys it leaves out keep the defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
     ``[columns.events]`` with ``timestamp = "occurred_at"`` reads the events' ``occurred_at`` as the
     contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
     ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March).
+    ``[csat]`` with ``scores = { good = 5, bad = 1 }`` and ``unrated = ["offered"]`` reads text CSAT ratings.
     """
     defaults = _parse(DEFAULT_MAPPING, tomllib.loads(DEFAULT_MAPPING.read_text()))
     if path is None:
@@ -81,16 +83,20 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
 def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
     sections = {"event_types": KINDS, "accounts": ("attributes",)}
-    tables = {*sections, "columns", "dates"}
+    tables = {*sections, "columns", "dates", "csat"}
     if not isinstance(document, dict) or not document or not set(document) <= tables:
         unknown = sorted(set(document) - tables) if isinstance(document, dict) else []
         problem = f"unknown table {unknown[0]!r}; " if unknown else ""
-        raise ChurnInputError(f"{problem}expected [event_types], [accounts], [columns.<table>] or [dates] tables", table=where)
+        raise ChurnInputError(
+            f"{problem}expected [event_types], [accounts], [columns.<table>], [dates] or [csat] tables", table=where
+        )
     values = {}
     if "columns" in document:
         values["columns"] = _column_names(document["columns"], where)
     if "dates" in document:
         values["date_order"] = _date_order(document["dates"], where)
+    if "csat" in document:
+        values["ratings"] = _ratings(document["csat"], where, defaults.ratings if defaults else TextRatings())
     for section, keys in sections.items():
         entries = document.get(section, {})
         if not isinstance(entries, dict):
@@ -116,6 +122,28 @@ def _date_order(section, where: str) -> str:
             f"expected {' or '.join(map(repr, DATE_ORDERS))}, got {order!r}", table=where, column="dates.order"
         )
     return order
+
+
+def _ratings(section, where: str, defaults: TextRatings) -> TextRatings:
+    """``[csat]``: ``scores``, text → a score from 1 to 5, and ``unrated``, the texts meaning no rating."""
+    if not isinstance(section, dict) or not section or not set(section) <= {"scores", "unrated"}:
+        raise ChurnInputError("expected [csat] with scores = { text = 1-5 } and unrated = [texts]", table=where, column="csat")
+    scores, unrated = section.get("scores"), section.get("unrated")
+    if scores is not None:
+        bad = not isinstance(scores, dict) or not scores or any(
+            not isinstance(score, int | float) or isinstance(score, bool) or not 1 <= score <= 5 for score in scores.values()
+        )
+        if bad:
+            raise ChurnInputError("expected { text = a score from 1 to 5, ... }", table=where, column="csat.scores")
+    if unrated is not None and (not isinstance(unrated, list) or not all(isinstance(text, str) for text in unrated)):
+        raise ChurnInputError("expected a list of texts", table=where, column="csat.unrated")
+    keys = lambda texts: [rating_key(str(text)) for text in texts]  # noqa: E731
+    if any(not key for key in keys([*(scores or {}), *(unrated or [])])):
+        raise ChurnInputError("a rating text needs a letter or a digit", table=where, column="csat")
+    return TextRatings(
+        scores=dict(zip(keys(scores), map(float, scores.values()))) if scores is not None else defaults.scores,
+        unrated=tuple(keys(unrated)) if unrated is not None else defaults.unrated,
+    )
 
 
 def _column_names(section, where: str) -> dict[str, dict[str, str]]:

@@ -445,6 +445,38 @@ def test_numeric_dates_name_the_time_they_write():
         assert (None if pd.isna(got) else str(got)) == expected, text
 
 
+def test_text_csat_ratings_are_read_as_scores_and_unrated_ones_as_empty(tmp_path):
+    """As Zendesk exports satisfaction (good, bad, offered for a ticket not rated); a company's own words by its mapping."""
+    tables = contract_tables()
+    scored = tables["tickets"].assign(csat=[None, 1.0, None, 5.0])
+    expected = build_features({**tables, "tickets": scored}, DATES, now=NOW)
+    as_text = tables["tickets"].assign(csat=["Offered", "bad", "", " Good "])
+    folder = write_folder(tmp_path / "data", {**tables, "tickets": as_text}, csv=("tickets",))
+    out = tmp_path / "features.parquet"
+    build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    assert expected["support__csat_mean__90d"].notna().any()
+    pd.testing.assert_frame_equal(build_features({**tables, "tickets": as_text}, DATES, now=NOW), expected)
+    own = tables["tickets"].assign(csat=["Pas noté", "Pas bien", "", "Très bien"])
+    write_folder(folder, {"tickets": own}, csv=("tickets",))
+    with pytest.raises(ChurnInputError, match=(
+        r"tickets\.csat: 3 value\(s\) are not a number, e\.g\. '(Pas noté|Pas bien|Très bien)' \(text ratings are read by "
+        r"the mapping's \[csat\] scores and unrated; e\.g\. \[csat\] scores"
+    )):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[csat]\nscores = { "très bien" = 5, "pas_bien" = 1 }\nunrated = ["pas noté"]\n')
+    build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    assert load_mapping(mapping).ratings.unrated == ("pasnoté",)
+    for text, problem in (('[csat]\nscores = { good = 7 }\n', "csat.scores: expected { text = a score from 1 to 5"),
+                          ('[csat]\nunrated = "offered"\n', "csat.unrated: expected a list of texts"),
+                          ('[csat]\nscore = { good = 5 }\n', "csat: expected \\[csat\\] with scores")):
+        mapping.write_text(text)
+        with pytest.raises(ChurnInputError, match=problem):
+            load_mapping(mapping)
+
+
 def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     """As Spark writes a table (``events.parquet/part-*.parquet`` beside ``_SUCCESS``), or a plain ``events/`` folder."""
     tables = contract_tables()
