@@ -1,4 +1,4 @@
-"""`mlflow run . -e features`, `-e train` and `-e promote` reproduce the pipeline from the MLproject file."""
+"""`mlflow run . -e features`, `-e train`, `-e promote` and `-e score` reproduce the pipeline from the MLproject file."""
 
 import os
 import subprocess
@@ -44,6 +44,16 @@ def test_mlflow_run_trains_and_promotes(tmp_path, make_table, table_file):
     baseline_runs = client.search_runs([experiment_id], filter_string="tags.role = 'baseline'")
     assert len(model_runs) == 1 and len(baseline_runs) == 1
     assert model_runs[0].data.tags.get("mlflow.project.entryPoint") == "train"
+
+    out = tmp_path / "scores.parquet"
+    scored = subprocess.run(
+        mlflow_cli + ["-e", "score", "-P", f"features={path}", "-P", f"out={out}"],
+        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    scores = pd.read_parquet(out)
+    assert len(scores) == len(pd.read_parquet(path)) and scores["model_version"].astype(str).eq("1").all()
+    assert scores["churn_probability"].between(0, 1).all()
 
 
 @pytest.mark.slow
