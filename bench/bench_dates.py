@@ -1,7 +1,7 @@
 """Reading text times: numeric dates (``09/20/2024 05:05:33 PM``) against the same times as ISO 8601 text.
 
 Makes ``--rows`` times in an in-memory DuckDB table in each form and reads them as the build does
-(``features.contract.read_time``, with the formats ``date_formats`` finds), interleaved, best of
+(``features.contract.read_as``, with the formats ``date_formats`` finds), interleaved, best of
 ``--repeats``; also the time ``date_formats`` takes to look at each column.
 
     .venv/bin/python bench/bench_dates.py [--rows 5000000] [--repeats 3]
@@ -19,7 +19,7 @@ import ibis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.contract import date_formats, read_time  # noqa: E402
+from features.contract import TIME, date_formats, read_as  # noqa: E402
 
 FORMS = {"iso": "%Y-%m-%d %H:%M:%S", "numeric": "%m/%d/%Y %I:%M:%S %p"}
 
@@ -40,7 +40,7 @@ def main() -> None:
         started = time.perf_counter()
         formats = date_formats({"events": table}).get("events", {}).get("timestamp", ())
         looks[name] = time.perf_counter() - started
-        times = read_time(table.timestamp, "events", "timestamp", formats)
+        times = read_as(table.timestamp, TIME, "events", "timestamp", formats)
         reads[name] = (table.aggregate(latest=times.max(), read=times.count()), [form.strftime for form in formats])
     runs = {name: [] for name in FORMS}
     for _ in range(args.repeats):

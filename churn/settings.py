@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     horizon_days: int = Field(30, description="A row is labelled churned if the account churns within this many days.")
     grace_days: int = Field(14, description="A new subscription starting within this many days of the last one ending is a renewal, not churn.")
     freq: str = Field("monthly", description="Frequency of generated observation dates.")
-    mapping: Path | None = Field(None, description="Mapping file (TOML or YAML): event-type meanings, account attributes, column names, date order; the built-in defaults when unset.")
+    mapping: Path | None = Field(None, description="Mapping file (TOML or YAML): event-type meanings, account attributes, column names, date order, decimal mark, CSAT texts; the built-in defaults when unset.")
     max_event_types: int = Field(50, description="Event types beyond the most frequent N get no generic features of their own.")
 
     # Tracking and registry

@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, contract_renames, date_formats, displaced, find_table, not_parsed, read_time,
+    EARLIEST_LOG_TIME, NUMBER, TIME, contract_renames, date_formats, displaced, find_table, not_parsed,
+    number_formats, read_as,
 )
 from features.errors import ChurnInputError
 
@@ -44,14 +45,15 @@ def load_tables(
     columns: dict[str, list[str]] | None = None,
     column_names: dict[str, dict[str, str]] | None = None,
     date_order: str | None = None,
+    decimal_mark: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed
     as the build parses them.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
     to find the observed period without loading the whole event log. ``column_names`` are the
-    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``) and ``date_order`` its ``[dates] order``, as the
-    build reads them.
+    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``), ``date_order`` its ``[dates] order`` and
+    ``decimal_mark`` its ``[numbers] decimal``, as the build reads them.
     """
     folder = Path(data_dir)
     if not folder.is_dir():
@@ -75,8 +77,12 @@ def load_tables(
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame
-    formats = date_formats({name: ibis.memtable(frame) for name, frame in tables.items()}, date_order)
-    return {name: _with_times(frame, name, TIME_COLUMNS.get(name, ()), formats.get(name)) for name, frame in tables.items()}
+    given = {name: ibis.memtable(frame) for name, frame in tables.items()}
+    dates, numbers = date_formats(given, date_order), number_formats(given, decimal_mark)
+    for name, frame in tables.items():  # numbers with marks ("$1,234.50"); plain ones are numbers already
+        frame = _read_as_the_build_does(frame, name, list(numbers.get(name, {})), NUMBER, numbers.get(name))
+        tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()), dates.get(name))
+    return tables
 
 
 def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) -> pd.DataFrame:
@@ -92,7 +98,9 @@ def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) 
 
     mapping = build_options.pop("mapping", None)
     mapping = mapping if isinstance(mapping, CompanyMapping) else load_mapping(mapping)
-    tables = load_tables(data_dir, column_names=mapping.columns, date_order=mapping.date_order)  # contract names, times
+    tables = load_tables(  # in the contract's names, times and numbers read
+        data_dir, column_names=mapping.columns, date_order=mapping.date_order, decimal_mark=mapping.decimal_mark
+    )
     return build_features(tables, mapping=dataclasses.replace(mapping, columns={}), **build_options)
 
 
@@ -384,23 +392,35 @@ def _mrr_at(rows: pd.DataFrame, spells: pd.DataFrame, bounds: pd.DatetimeIndex) 
 
 
 def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...], formats: dict | None = None) -> pd.DataFrame:
-    """A copy with the given time columns as naive UTC datetimes, read by the build's own rule
-    (``features.contract.read_time``: text with or without a zone, numeric dates in their ``formats``, Unix times);
-    text that is no time is refused naming the column. A number that is no Unix time (a bare year) is empty."""
-    present = [column for column in columns if column in frame.columns]
-    converted = {c: frame[c].dt.tz_convert(None) for c in present if isinstance(frame[c].dtype, pd.DatetimeTZDtype)}
-    given = [c for c in present if not pd.api.types.is_datetime64_any_dtype(frame[c])]
-    if given:
-        raw = ibis.memtable(frame[given].reset_index(drop=True))
-        parsed = raw.select(**{c: read_time(raw[c], table, c, (formats or {}).get(c, ())) for c in given}).to_pandas()
-        for column in given:
-            values = frame[column]
-            if not pd.api.types.is_numeric_dtype(values):
-                unread = parsed[column].isna().to_numpy() & values.notna().to_numpy()
-                unread &= values.astype(str).str.strip().ne("").to_numpy()
-                if unread.any():
-                    raise ChurnInputError(not_parsed(int(unread.sum()), str(values[unread].iloc[0])), table=table, column=column)
-            converted[column] = pd.Series(parsed[column].to_numpy(), index=frame.index).astype("datetime64[ns]")
+    """A copy with the given time columns as naive UTC datetimes, read by the build's own rule (text with or without
+    a zone, numeric dates in their ``formats``, Unix times); a number that is no Unix time (a bare year) is empty."""
+    zoned = [c for c in columns if c in frame.columns and isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    in_utc = frame.assign(**{c: frame[c].dt.tz_convert(None) for c in zoned})
+    return _read_as_the_build_does(in_utc, table, columns, TIME, formats)
+
+
+def _read_as_the_build_does(frame: pd.DataFrame, table: str, columns, kind: str, formats: dict | None) -> pd.DataFrame:
+    """A copy with the given columns of ``kind`` (``TIME``, ``NUMBER``) read as the build reads them
+    (``features.contract.read_as``), text that is not one refused naming the column; columns already of the kind
+    as they are."""
+    done = pd.api.types.is_datetime64_any_dtype if kind == TIME else pd.api.types.is_numeric_dtype
+    given = [c for c in columns if c in frame.columns and not done(frame[c])]
+    if not given:
+        return frame
+    raw = ibis.memtable(frame[given].reset_index(drop=True))
+    parsed = raw.select(**{c: read_as(raw[c], kind, table, c, (formats or {}).get(c, ())) for c in given}).to_pandas()
+    converted = {}
+    for column in given:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            unread = parsed[column].isna().to_numpy() & values.notna().to_numpy()
+            unread &= values.astype(str).str.strip().ne("").to_numpy()
+            if unread.any():
+                problem = not_parsed(int(unread.sum()), str(values[unread].iloc[0]), kind)
+                raise ChurnInputError(problem, table=table, column=column)
+        converted[column] = pd.Series(parsed[column].to_numpy(), index=frame.index)
+        if kind == TIME:
+            converted[column] = converted[column].astype("datetime64[ns]")
     return frame.assign(**converted)
 
 

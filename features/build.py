@@ -162,7 +162,7 @@ def plan_features(
     mapping = options.mapping
     prepared = prepare(
         raw, cutoff=cutoff, attributes=mapping.attributes, column_names=mapping.columns, date_order=mapping.date_order,
-        ratings=mapping.ratings, keep=keep_parsed,
+        decimal_mark=mapping.decimal_mark, ratings=mapping.ratings, keep=keep_parsed,
     )
     tables = prepared.tables
     dates = sorted(set(as_of)) if as_of else _default_dates(prepared, options.freq)

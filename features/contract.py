@@ -225,6 +225,7 @@ def prepare(
     attributes: tuple[str, ...] | None = None,
     column_names: dict[str, dict[str, str]] | None = None,
     date_order: str | None = None,
+    decimal_mark: str | None = None,
     ratings: TextRatings | None = None,
     keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> Prepared:
@@ -240,7 +241,8 @@ def prepare(
     ``attributes`` names the extra account columns to carry (see ``account_attributes``); ``column_names``
     (the mapping's ``[columns.<table>]``) names a table's columns that are the contract's under other names;
     ``date_order`` (the mapping's ``[dates] order``) how numeric dates such as "03/04/2025" are read, else the
-    data tells (``date_formats``); ``ratings`` (the mapping's ``[csat]``) what text CSAT ratings score.
+    data tells (``date_formats``); ``decimal_mark`` (its ``[numbers] decimal``) the same for numbers written as
+    "1.234,50" or "$1,234.50" (``number_formats``); ``ratings`` (its ``[csat]``) what text CSAT ratings score.
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
@@ -262,10 +264,11 @@ def prepare(
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
-    formats = date_formats(raw, date_order)
+    dates, numbers = date_formats(raw, date_order), number_formats(raw, decimal_mark)
+    formats = {name: {**dates.get(name, {}), **numbers.get(name, {})} for name in raw}
     typed = {}
     for name, table in raw.items():
-        typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats.get(name, {}))
+        typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
         if _parses_text(table, name):
             with _reading(name):
                 typed[name] = keep(typed[name])
@@ -274,7 +277,7 @@ def prepare(
     for name, table in typed.items():
         with _reading(name):
             profile = _profile(name, table, accounts, cutoff)
-        _raise_first_problem(name, raw[name], table, profile, formats.get(name, {}))
+        _raise_first_problem(name, raw[name], table, profile, formats[name])
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
         if name != "accounts":
@@ -316,7 +319,7 @@ def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> di
         if not columns:
             continue
         with _reading(name):
-            found = _date_forms(table.limit(DATE_SAMPLE_ROWS), columns)
+            found = _date_forms(table.limit(SAMPLE_ROWS), columns)
             if found and declared is None and not any(form[DAY_FIRST] or form[MONTH_FIRST] for form in found):
                 found = _date_forms(table, columns)
         if not found:
@@ -360,6 +363,95 @@ def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> di
             if read is not None and read not in chosen and len(chosen) < MAX_DATE_FORMS:
                 columns[form["column"]] = (*chosen, read)
     return formats
+
+
+def number_formats(tables: dict[str, ir.Table], declared: str | None = None) -> dict[str, dict[str, NumberFormat]]:
+    """Table → text number column → its style, for the columns that write numbers as spreadsheets and locales do
+    ("$1,234.50", "1.234,50 €", "1 234,5"): a plain number elsewhere is read as it is.
+
+    The decimal mark is the ``declared`` one (the mapping's ``[numbers] decimal``), else the numbers tell: the later
+    of two marks (1,234.50), the one a number holds once with other than three digits after it (99,5), or the other
+    one of a mark held twice (1,234,567). A column of numbers that cannot tell ("$1,234" may be 1234 or 1.234) takes
+    the mark other columns show, and is refused when they show none or both; so is a column showing both.
+    """
+    found, shown, undecided = {}, {}, {}
+    for name, table in tables.items():
+        columns = [
+            column for column, kind in CONTRACT[name].kinds.items()
+            if kind == NUMBER and column in table.columns and table[column].type().is_string()
+        ]
+        for column in columns:
+            with _reading(name):
+                shapes = _number_shapes(table.limit(SAMPLE_ROWS), column)
+                if any(shape["formatted"] for shape in shapes) and declared is None and not _marks(shapes):
+                    shapes = _number_shapes(table, column)
+            if not any(shape["formatted"] for shape in shapes):
+                continue
+            found[(name, column)] = shapes
+            marks = _marks(shapes)
+            if declared is None and len(marks) > 1:
+                raise ChurnInputError(
+                    f"holds numbers written with a decimal point ({marks['.']!r}) and with a decimal comma "
+                    f"({marks[',']!r}); a column must write them one way",
+                    table=name, column=column,
+                )
+            untold = [  # numbers with a mark that cannot tell which it is ("$1,234"); "$5" has none
+                shape["example"] for shape in shapes if decimal_mark(shape["shape"]) is None and shape["shape"].strip("9")
+            ]
+            if marks:
+                shown[(name, column)] = next(iter(marks))
+            elif untold:
+                undecided[(name, column)] = untold[0]
+    seen = set(shown.values())
+    for (name, column), example in undecided.items():
+        if declared is None and len(seen) != 1:
+            raise ChurnInputError(
+                f"numbers such as {example!r} may use either mark for decimals, and "
+                + ("no number in the tables tells which" if not seen else "the other columns use both")
+                + f"; name the decimal mark in a mapping file: {DECIMAL_SETTING}",
+                table=name, column=column,
+            )
+        shown[(name, column)] = declared or next(iter(seen))
+    formats = {}
+    for name, column in found:
+        formats.setdefault(name, {})[column] = NumberFormat(declared or shown.get((name, column), "."))
+    return formats
+
+
+def _number_shapes(table: ir.Table, column: str) -> list[dict]:
+    """The shapes of a text number column's values (digits as 9, other signs but marks set aside: ``9,999.99``),
+    most frequent first, each with its rows, an example and how many of those are no plain number."""
+    t = table.select(value=table[column].strip())
+    t = t.filter(t.value.notnull() & (t.value != ""))
+    formatted = t.value.try_cast("float64").isnull() & t.value.re_search("[0-9]")
+    shapes = t.group_by(shape=t.value.re_replace("[^0-9.,]", "").re_replace("[0-9]", "9")).aggregate(
+        rows=t.count(), example=t.value.arbitrary(), formatted=formatted.sum()
+    )
+    return shapes.order_by([ibis.desc("rows"), "shape"]).limit(50).to_pyarrow().to_pylist()
+
+
+def _marks(shapes: list[dict]) -> dict[str, str]:
+    """Decimal mark → an example of a number showing it, among ``shapes``."""
+    marks = {}
+    for shape in shapes:
+        mark = decimal_mark(shape["shape"])
+        if mark is not None:
+            marks.setdefault(mark, shape["example"])
+    return marks
+
+
+def decimal_mark(shape: str) -> str | None:
+    """"." or "," when a number's marks show which is the decimal one (``9,999.99``, ``99,9``, ``9.999.999``); None
+    when they cannot (``9,999``, or no mark at all)."""
+    commas, points = shape.count(","), shape.count(".")
+    if commas and points:
+        return "." if shape.rfind(".") > shape.rfind(",") else ","
+    if not commas and not points:
+        return None
+    mark, other = (",", ".") if commas else (".", ",")
+    if shape.count(mark) > 1:
+        return other
+    return None if len(shape) - shape.rfind(mark) - 1 == 3 else mark
 
 
 def _date_forms(table: ir.Table, columns: list[str]) -> list[dict]:
@@ -528,10 +620,11 @@ def _shown(columns: list[str]) -> str:
     return ", ".join(map(repr, columns[:20])) + (f", … ({len(columns)} in all)" if len(columns) > 20 else "")
 
 
-def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict[str, tuple] | None = None) -> ir.Table:
+def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict | None = None) -> ir.Table:
     """Contract columns in their types, and for accounts the ``attributes`` in theirs (column → kind); text times
-    with numeric dates read in their ``formats`` (``date_formats``). A value that does not parse becomes null, and
-    is flagged in ``_unparsed__<column>`` for ``_profile`` to count."""
+    with numeric dates and text numbers in a locale's style read in their ``formats`` (``date_formats``,
+    ``number_formats``). A value that does not parse becomes null, and is flagged in ``_unparsed__<column>`` for
+    ``_profile`` to count."""
     formats = formats or {}
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
@@ -559,7 +652,7 @@ def _unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str
     return flags
 
 
-def _unparsed_example(name: str, raw: ir.Table, column: str, formats: tuple[DateFormat, ...]) -> str:
+def _unparsed_example(name: str, raw: ir.Table, column: str, formats: tuple[DateFormat, ...] | NumberFormat) -> str:
     """A value of ``column`` as given that did not parse: looked up again only when there is one to show."""
     kind = CONTRACT[name].kinds[column]
     flags = _unparsed_flags(raw, {column: _as(raw[column], kind, name, column, formats)}, {column: kind})
@@ -582,13 +675,16 @@ def _parses_text(table: ir.Table, name: str) -> bool:
     return any(table[column].type().is_string() for column in _parsed_columns(table, CONTRACT[name].kinds))
 
 
-def read_time(value: ir.Value, table: str, column: str, formats: tuple[DateFormat, ...] = ()) -> ir.TimestampValue:
-    """A column of times as the build reads it: timestamps, dates, text (numeric dates in ``formats``, see
-    ``date_formats``) or Unix times."""
-    return _as(value, TIME, table, column, formats)
+def read_as(value: ir.Value, kind: str, table: str, column: str, formats: tuple[DateFormat, ...] | NumberFormat = ()):
+    """A column as the build reads a contract column of ``kind`` (``TIME``: timestamps, dates, text with numeric
+    dates in ``formats`` (``date_formats``) or Unix times; ``NUMBER``: numbers, or text in a ``NumberFormat``)."""
+    return _as(value, kind, table, column, formats)
 
 
-def _as(value: ir.Value, kind: str, table: str, column: str, formats: tuple[DateFormat, ...] = ()) -> ir.Value:
+def _as(
+    value: ir.Value, kind: str, table: str, column: str, formats: tuple[DateFormat, ...] | NumberFormat = ()
+) -> ir.Value:
+    """``value`` as ``kind``; ``formats`` are a time column's numeric date formats, or a number column's style."""
     dtype = value.type()
     if kind == ID and dtype.is_floating():  # whole-number ids written as floats (a column with gaps, from pandas)
         whole = (value == value.floor()) & (value.abs() < 2**53)
@@ -602,7 +698,7 @@ def _as(value: ir.Value, kind: str, table: str, column: str, formats: tuple[Date
                 return ibis.coalesce(_text_time(value), unix)
             engine, text = value._find_backend(use_default=True).name, value.strip().upper()
             return ibis.coalesce(*[form.read(text, engine) for form in formats], _text_time(value), unix)
-        return value.try_cast("float64")
+        return formats.read(value) if isinstance(formats, NumberFormat) else value.try_cast("float64")
     if dtype.is_null():
         return value.cast("timestamp" if kind == TIME else "float64")
     if kind == TIME and (dtype.is_timestamp() or dtype.is_date()):
@@ -631,8 +727,8 @@ ANY_NUMERIC_DATE = r"^(0?[1-9]|[12][0-9]|3[01])[/.-](0?[1-9]|[12][0-9]|3[01])[/.
 MONTH_FIRST, DAY_FIRST = "month_first", "day_first"
 DATE_ORDERS = (MONTH_FIRST, DAY_FIRST)
 ORDER_SETTING = f'[dates] order = "{MONTH_FIRST}" or "{DAY_FIRST}"'  # how a mapping names the order
-# Rows of a table looked at first for how it writes numeric dates; the whole table only when they cannot tell.
-DATE_SAMPLE_ROWS = 100_000
+# Rows of a table looked at first for how it writes numeric dates and numbers; the whole table only when they cannot tell.
+SAMPLE_ROWS = 100_000
 # Forms of numeric dates read per column, the most frequent first; values of rarer forms are refused, named.
 MAX_DATE_FORMS = 4
 
@@ -677,6 +773,31 @@ def date_format(example: str, order: str) -> DateFormat | None:
             codes += [form[7], "%p"]
     java = {"%m": "M", "%d": "d", "%Y": "yyyy", "%H": "H", "%I": "h", "%M": "m", "%S": "s", "%f": "SSSSSS", "%p": "a"}
     return DateFormat("".join(codes), "".join(java.get(code, code) for code in codes))
+
+
+# A number with marks: digits with thousands marks (, . space ') and a decimal mark, a currency or a sign around
+# (up to five characters each side: "USD ", " €", "-$"), maybe in parentheses.
+MARKED_NUMBER = r"^[(]?[^0-9()]{0,5}([0-9]([0-9.,' ’]*[0-9])?)[^0-9()]{0,5}[)]?$"
+DECIMAL_MARKS = (".", ",")
+DECIMAL_SETTING = '[numbers] decimal = "." or ","'  # how a mapping names the decimal mark
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a column writes numbers as a spreadsheet or a locale does: "$1,234.50" (decimal point) or "1.234,50 €"
+    (decimal comma). A currency around the digits is set aside, the other mark, spaces and apostrophes separate
+    thousands, and a number in parentheses is negative, as accounts write it."""
+
+    decimal: str  # "." or ","
+
+    def read(self, text: ir.StringValue) -> ir.FloatingValue:
+        """The number ``text`` writes; null when it is none (a letter among its digits, more than a currency around)."""
+        digits = text.re_extract(MARKED_NUMBER, 1)
+        for mark in (" ", "'", "’", "," if self.decimal == "." else "."):
+            digits = digits.replace(mark, "")
+        number = (digits.replace(",", ".") if self.decimal == "," else digits).try_cast("float64")
+        negative = text.re_search("^[^0-9]*-") | (text.contains("(") & text.contains(")"))
+        return ibis.ifelse(negative, -number, number)
 
 
 def _text_time(text: ir.StringValue) -> ir.TimestampValue:
@@ -819,7 +940,7 @@ def _collect(aggregate: ir.Table) -> dict:
     return aggregate.to_pyarrow().to_pylist()[0]
 
 
-def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dict, formats: dict[str, tuple]) -> None:
+def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dict, formats: dict) -> None:
     spec = CONTRACT[name]
     get = lambda key: profile.get(key.replace(":", "__"))  # noqa: E731
     if name == "accounts" and not get("rows"):
@@ -848,12 +969,17 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
 
 def not_parsed(count: int, example: str, kind: str = TIME) -> str:
     """The problem of ``count`` values of a time or number column that did not parse, with one of them; for a
-    numeric date, which ones are read."""
+    numeric date or a number with marks, which ones are read."""
     hint = ""
     if kind == TIME and re.search(NUMERIC_DATE, example.strip()):
         hint = (
-            f" (numeric dates are read in the forms a table's first {DATE_SAMPLE_ROWS:,} rows show, with a four-digit"
+            f" (numeric dates are read in the forms a table's first {SAMPLE_ROWS:,} rows show, with a four-digit"
             f" year, month or day first as its dates or the mapping tell: {ORDER_SETTING})"
+        )
+    if kind == NUMBER and re.search("[0-9]", example):
+        hint = (
+            f" (numbers with thousands marks or currency signs are read in the style a column's first {SAMPLE_ROWS:,}"
+            f" rows show, its decimal mark as its numbers or the mapping tell: {DECIMAL_SETTING})"
         )
     return f"{count} value(s) are not a {'timestamp' if kind == TIME else 'number'}, e.g. {example!r}{hint}"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from features.contract import CONTRACT, DATE_ORDERS, TextRatings, rating_key
+from features.contract import CONTRACT, DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
 from features.errors import ChurnInputError
 from features.windows import plain
 
@@ -36,6 +36,7 @@ class CompanyMapping:
     attributes: tuple[str, ...] | None = None
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → contract column → the company's column
     date_order: str | None = None  # "month_first" or "day_first": how numeric dates ("03/04/2025") read; None: as the data shows
+    decimal_mark: str | None = None  # "." or ",": how numbers with marks ("1.234,50") read; None: as the data shows
     ratings: TextRatings = field(default_factory=TextRatings)  # text CSAT ratings: their scores, and those meaning none
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
@@ -57,12 +58,14 @@ class CompanyMapping:
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
     """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table,
-    ``[columns.<table>]`` tables, a ``[dates]`` table and a ``[csat]`` table; keys it leaves out keep the defaults.
+    ``[columns.<table>]`` tables, and ``[dates]``, ``[numbers]`` and ``[csat]`` tables; keys it leaves out keep the
+    defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
     ``[columns.events]`` with ``timestamp = "occurred_at"`` reads the events' ``occurred_at`` as the
     contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
-    ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March).
+    ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March);
+    ``[numbers]`` with ``decimal = ","`` reads "1.234" as 1234 (``"."``: 1.234).
     ``[csat]`` with ``scores = { good = 5, bad = 1 }`` and ``unrated = ["offered"]`` reads text CSAT ratings.
     """
     defaults = _parse(DEFAULT_MAPPING, tomllib.loads(DEFAULT_MAPPING.read_text()))
@@ -83,18 +86,21 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
 def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
     sections = {"event_types": KINDS, "accounts": ("attributes",)}
-    tables = {*sections, "columns", "dates", "csat"}
+    tables = {*sections, "columns", "dates", "numbers", "csat"}
     if not isinstance(document, dict) or not document or not set(document) <= tables:
         unknown = sorted(set(document) - tables) if isinstance(document, dict) else []
         problem = f"unknown table {unknown[0]!r}; " if unknown else ""
         raise ChurnInputError(
-            f"{problem}expected [event_types], [accounts], [columns.<table>], [dates] or [csat] tables", table=where
+            f"{problem}expected [event_types], [accounts], [columns.<table>], [dates], [numbers] or [csat] tables",
+            table=where,
         )
     values = {}
     if "columns" in document:
         values["columns"] = _column_names(document["columns"], where)
     if "dates" in document:
-        values["date_order"] = _date_order(document["dates"], where)
+        values["date_order"] = _one_of(document["dates"], "dates", "order", DATE_ORDERS, where)
+    if "numbers" in document:
+        values["decimal_mark"] = _one_of(document["numbers"], "numbers", "decimal", DECIMAL_MARKS, where)
     if "csat" in document:
         values["ratings"] = _ratings(document["csat"], where, defaults.ratings if defaults else TextRatings())
     for section, keys in sections.items():
@@ -112,16 +118,15 @@ def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> Comp
     return CompanyMapping(**{**base, **values})
 
 
-def _date_order(section, where: str) -> str:
-    """``[dates] order``: month or day first."""
-    if not isinstance(section, dict) or set(section) != {"order"}:
-        raise ChurnInputError("expected [dates] with one key, order", table=where, column="dates")
-    order = section["order"]
-    if order not in DATE_ORDERS:
+def _one_of(section, table: str, key: str, choices: tuple[str, ...], where: str) -> str:
+    """A table of one key naming one of ``choices``: ``[dates] order``, ``[numbers] decimal``."""
+    if not isinstance(section, dict) or set(section) != {key}:
+        raise ChurnInputError(f"expected [{table}] with one key, {key}", table=where, column=table)
+    if section[key] not in choices:
         raise ChurnInputError(
-            f"expected {' or '.join(map(repr, DATE_ORDERS))}, got {order!r}", table=where, column="dates.order"
+            f"expected {' or '.join(map(repr, choices))}, got {section[key]!r}", table=where, column=f"{table}.{key}"
         )
-    return order
+    return section[key]
 
 
 def _ratings(section, where: str, defaults: TextRatings) -> TextRatings:

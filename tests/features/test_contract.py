@@ -404,7 +404,7 @@ def test_the_mapping_names_the_date_order_and_a_date_that_does_not_follow_it_is_
 
 
 def test_numeric_dates_past_the_first_rows_looked_at_are_named_with_how_to_read_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(contract, "DATE_SAMPLE_ROWS", 2)
+    monkeypatch.setattr(contract, "SAMPLE_ROWS", 2)
     tables = contract_tables()
     tickets = tables["tickets"].astype({"opened_at": "object"})
     tickets.loc[tickets.index[-1], "opened_at"] = "03/15/2025 10:00"
@@ -441,8 +441,75 @@ def test_numeric_dates_name_the_time_they_write():
         text = text.removeprefix("day first: ")
         form = contract.date_format(text.strip().upper(), order)
         table = ibis.memtable({"t": [text]})
-        got = table.select(t=contract.read_time(table.t, "events", "timestamp", (form,) if form else ())).to_pandas()["t"][0]
+        got = table.select(t=contract.read_as(table.t, "time", "events", "timestamp", (form,) if form else ())).to_pandas()["t"][0]
         assert (None if pd.isna(got) else str(got)) == expected, text
+
+
+def test_numbers_written_as_spreadsheets_and_locales_write_them_are_read(tmp_path):
+    """MRR as a US spreadsheet writes it ($1,100.00) and seats as a German one (1.100,0): each column's marks tell
+    its decimal mark; the table is that of the numbers, and the notebooks read the same MRR."""
+    tables = contract_tables()
+    subscriptions = tables["subscriptions"].assign(mrr=[500, 100, 300, 1100, 50, 60, 40.5], seats=[10, 5, 8, 1100, 3, 3, 2])
+    accounts = tables["accounts"].assign(seats=[10, 5, 8, 1100, 2])
+    expected = build_features({**tables, "subscriptions": subscriptions, "accounts": accounts}, DATES, now=NOW)
+    written = {
+        **tables,
+        "subscriptions": subscriptions.assign(
+            mrr=[f"${m:,.2f}" for m in subscriptions["mrr"]], seats=[f"{n:,}".replace(",", ".") + ",0" for n in subscriptions["seats"]]
+        ),
+        "accounts": accounts.assign(seats=[f" {n:,} " for n in accounts["seats"]]),  # 1,100: either mark; the others tell
+    }
+    assert written["subscriptions"]["mrr"].tolist()[3] == "$1,100.00" and written["subscriptions"]["seats"].tolist()[3] == "1.100,0"
+    folder = write_folder(tmp_path / "data", written, csv=("subscriptions", "accounts"))
+    out = tmp_path / "features.parquet"
+    with pytest.raises(ChurnInputError, match=r"accounts\.seats: numbers such as '1,100' may use either mark for decimals, and the other columns use both"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    written["accounts"] = accounts.assign(seats=accounts["seats"].astype(str))
+    write_folder(folder, {"accounts": written["accounts"]}, csv=("accounts",))
+    build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    read = analysis.load_tables(folder)["subscriptions"]
+    assert read["mrr"].tolist() == subscriptions["mrr"].tolist() and read["seats"].tolist() == subscriptions["seats"].tolist()
+    written["subscriptions"].loc[0, "mrr"] = "$5OO.00"  # letters O, not zeros
+    write_folder(folder, {"subscriptions": written["subscriptions"]}, csv=("subscriptions",))
+    with pytest.raises(ChurnInputError, match=r"subscriptions\.mrr: 1 value\(s\) are not a number, e\.g\. '\$5OO\.00' \(numbers with thousands"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+
+
+def test_the_decimal_mark_numbers_cannot_tell_is_the_other_columns_or_the_mappings(tmp_path):
+    subscriptions = lambda mrr: ibis.memtable({"account_id": ["a"] * len(mrr), "start_date": ["2025-01-01"] * len(mrr), "mrr": mrr})  # noqa: E731
+    untold = subscriptions(["$1,234", "$5"])
+    assert contract.decimal_mark("9,999.99") == "." and contract.decimal_mark("9.999,99") == ","
+    assert contract.decimal_mark("99,9") == "," and contract.decimal_mark("9,99,999") == "."  # lakhs: 1,00,000
+    assert contract.decimal_mark("9,999") is None and contract.decimal_mark("999") is None
+    with pytest.raises(ChurnInputError, match=(
+        r"subscriptions\.mrr: numbers such as '\$1,234' may use either mark for decimals, and no number in the tables "
+        r"tells which; name the decimal mark in a mapping file: \[numbers\] decimal = \"\.\" or \",\""
+    )):
+        contract.number_formats({"subscriptions": untold})
+    european = ibis.memtable({"ticket_id": ["t"], "account_id": ["a"], "csat": ["4,5"]})
+    assert contract.number_formats({"subscriptions": untold, "tickets": european}) == {
+        "subscriptions": {"mrr": contract.NumberFormat(",")}, "tickets": {"csat": contract.NumberFormat(",")},
+    }
+    declared = contract.number_formats({"subscriptions": untold}, ".")["subscriptions"]["mrr"]
+    read = untold.select(mrr=contract.read_as(untold.mrr, "number", "subscriptions", "mrr", declared)).to_pandas()["mrr"]
+    assert read.tolist() == [1234.0, 5.0]
+    negative = subscriptions(["(1,234.50)", "1 234.50 USD", "-$1'234.5", "CHF 12 seats"])
+    form = contract.number_formats({"subscriptions": negative})["subscriptions"]["mrr"]
+    read = negative.select(m=contract.read_as(negative.mrr, "number", "subscriptions", "mrr", form)).to_pandas()["m"]
+    assert read.fillna(0).tolist() == [-1234.5, 1234.5, -1234.5, 0] and read.isna().tolist() == [False] * 3 + [True]
+    with pytest.raises(ChurnInputError, match=r"subscriptions\.mrr: holds numbers written with a decimal point \('\$1,234\.50'\) and with a decimal comma \('99,5'\)"):
+        contract.number_formats({"subscriptions": subscriptions(["$1,234.50", "99,5"])})
+    assert contract.number_formats({"subscriptions": subscriptions(["1234.5", "7"])}) == {}  # plain numbers as they are
+    assert contract.number_formats({"subscriptions": subscriptions(["$5", "€ 12"])}) == {  # no mark: either reads them
+        "subscriptions": {"mrr": contract.NumberFormat(".")},
+    }
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[numbers]\ndecimal = ","\n')
+    assert load_mapping(mapping).decimal_mark == ","
+    mapping.write_text('[numbers]\ndecimal = "comma"\n')
+    with pytest.raises(ChurnInputError, match="numbers.decimal: expected '.' or ','"):
+        load_mapping(mapping)
 
 
 def test_text_csat_ratings_are_read_as_scores_and_unrated_ones_as_empty(tmp_path):

@@ -42,9 +42,9 @@ def _feature_table(con, data) -> pd.DataFrame:
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
-    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM), survey times as Unix milliseconds,
-    accounts with a founding year and a closing date as text, CSAT as Zendesk writes it (good, bad, offered), and
-    columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
+    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), survey
+    times as Unix milliseconds, accounts with a founding year and a closing date as text, CSAT as Zendesk writes it
+    (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -66,6 +66,8 @@ def _as_another_company_exports_it(data) -> None:
         frame = frames.pop(name)
         for column in columns:
             frame[column] = frame[column].map(lambda t: t.strftime(form) if pd.notna(t) else "")
+        if name == "subscriptions":  # MRR as a spreadsheet writes money
+            frame["mrr"] = [f"${m:,.2f}" if i % 2 else f"USD {m:,.2f}" for i, m in enumerate(frame["mrr"])]
         (data / f"{name}.parquet").unlink()
         frame.to_csv(data / f"{name}.csv", index=False)
     responded = frames["surveys"]["responded_at"]
