@@ -1,6 +1,7 @@
 """What a company's exports mean: which event types are logins, password resets, knowledge-base views,
-downloads or micro-conversions, which extra account columns may be features, and which of its columns are
-the contract's when it names them otherwise."""
+downloads or micro-conversions, which extra account columns may be features, which of its columns are
+the contract's when it names them otherwise, and, where its data cannot tell, how it writes dates and
+numbers; and what its CSAT ratings written as words score."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from features.contract import CONTRACT, DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
+from features.contract import CONTRACT
 from features.errors import ChurnInputError
+from features.text_values import DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
 from features.windows import plain
 
 DEFAULT_MAPPING = Path(__file__).with_name("default_mapping.toml")

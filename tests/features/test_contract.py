@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from churn.cli import app
-from features import analysis, contract
+from features import analysis, contract, text_values
 from features.build import build_feature_file, build_features, unbuilt_features
 from features.calendar import Calendar
 from features.errors import ChurnInputError
@@ -439,7 +439,7 @@ def test_numeric_dates_name_the_time_they_write():
     for text, expected in NUMERIC_DATES.items():
         order = "day_first" if text.startswith("day first: ") else "month_first"
         text = text.removeprefix("day first: ")
-        form = contract.date_format(text.strip().upper(), order)
+        form = text_values.date_format(text.strip().upper(), order)
         table = ibis.memtable({"t": [text]})
         got = table.select(t=contract.read_as(table.t, "time", "events", "timestamp", (form,) if form else ())).to_pandas()["t"][0]
         assert (None if pd.isna(got) else str(got)) == expected, text
@@ -479,9 +479,9 @@ def test_numbers_written_as_spreadsheets_and_locales_write_them_are_read(tmp_pat
 def test_the_decimal_mark_numbers_cannot_tell_is_the_other_columns_or_the_mappings(tmp_path):
     subscriptions = lambda mrr: ibis.memtable({"account_id": ["a"] * len(mrr), "start_date": ["2025-01-01"] * len(mrr), "mrr": mrr})  # noqa: E731
     untold = subscriptions(["$1,234", "$5"])
-    assert contract.decimal_mark("9,999.99") == "." and contract.decimal_mark("9.999,99") == ","
-    assert contract.decimal_mark("99,9") == "," and contract.decimal_mark("9,99,999") == "."  # lakhs: 1,00,000
-    assert contract.decimal_mark("9,999") is None and contract.decimal_mark("999") is None
+    assert text_values.decimal_mark("9,999.99") == "." and text_values.decimal_mark("9.999,99") == ","
+    assert text_values.decimal_mark("99,9") == "," and text_values.decimal_mark("9,99,999") == "."  # lakhs: 1,00,000
+    assert text_values.decimal_mark("9,999") is None and text_values.decimal_mark("999") is None
     with pytest.raises(ChurnInputError, match=(
         r"subscriptions\.mrr: numbers such as '\$1,234' may use either mark for decimals, and no number in the tables "
         r"tells which; name the decimal mark in a mapping file: \[numbers\] decimal = \"\.\" or \",\""
@@ -489,7 +489,7 @@ def test_the_decimal_mark_numbers_cannot_tell_is_the_other_columns_or_the_mappin
         contract.number_formats({"subscriptions": untold})
     european = ibis.memtable({"ticket_id": ["t"], "account_id": ["a"], "csat": ["4,5"]})
     assert contract.number_formats({"subscriptions": untold, "tickets": european}) == {
-        "subscriptions": {"mrr": contract.NumberFormat(",")}, "tickets": {"csat": contract.NumberFormat(",")},
+        "subscriptions": {"mrr": text_values.NumberFormat(",")}, "tickets": {"csat": text_values.NumberFormat(",")},
     }
     declared = contract.number_formats({"subscriptions": untold}, ".")["subscriptions"]["mrr"]
     read = untold.select(mrr=contract.read_as(untold.mrr, "number", "subscriptions", "mrr", declared)).to_pandas()["mrr"]
@@ -502,7 +502,7 @@ def test_the_decimal_mark_numbers_cannot_tell_is_the_other_columns_or_the_mappin
         contract.number_formats({"subscriptions": subscriptions(["$1,234.50", "99,5"])})
     assert contract.number_formats({"subscriptions": subscriptions(["1234.5", "7"])}) == {}  # plain numbers as they are
     assert contract.number_formats({"subscriptions": subscriptions(["$5", "€ 12"])}) == {  # no mark: either reads them
-        "subscriptions": {"mrr": contract.NumberFormat(".")},
+        "subscriptions": {"mrr": text_values.NumberFormat(".")},
     }
     mapping = tmp_path / "mapping.toml"
     mapping.write_text('[numbers]\ndecimal = ","\n')
