@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, NUMBER, TIME, contract_renames, date_formats, displaced, find_table, not_parsed,
-    number_formats, read_as,
+    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, find_table, not_parsed,
+    number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
 
@@ -408,16 +408,15 @@ def _read_as_the_build_does(frame: pd.DataFrame, table: str, columns, kind: str,
     if not given:
         return frame
     raw = ibis.memtable(frame[given].reset_index(drop=True))
-    parsed = raw.select(**{c: read_as(raw[c], kind, table, c, (formats or {}).get(c, ())) for c in given}).to_pandas()
+    typed = {c: read_as(raw[c], kind, table, c, (formats or {}).get(c, ())) for c in given}
+    parsed = raw.select(**typed, **unparsed_flags(raw, typed, dict.fromkeys(given, kind))).to_pandas()
     converted = {}
     for column in given:
         values = frame[column]
-        if not pd.api.types.is_numeric_dtype(values):
-            unread = parsed[column].isna().to_numpy() & values.notna().to_numpy()
-            unread &= values.astype(str).str.strip().ne("").to_numpy()
-            if unread.any():
-                problem = not_parsed(int(unread.sum()), str(values[unread].iloc[0]), kind)
-                raise ChurnInputError(problem, table=table, column=column)
+        unread = parsed.get(f"{UNPARSED}{column}")
+        if unread is not None and unread.any() and not pd.api.types.is_numeric_dtype(values):
+            problem = not_parsed(int(unread.sum()), str(values[unread.to_numpy()].iloc[0]), kind)
+            raise ChurnInputError(problem, table=table, column=column)
         converted[column] = pd.Series(parsed[column].to_numpy(), index=frame.index)
         if kind == TIME:
             converted[column] = converted[column].astype("datetime64[ns]")

@@ -344,17 +344,13 @@ def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> di
         if day or month:
             shown[name] = DAY_FIRST if day else MONTH_FIRST
         else:
-            undecided[name] = found[0]
-    orders = set(shown.values())
-    for name, form in undecided.items():
-        if declared is None and len(orders) != 1:
-            raise ChurnInputError(
-                f"dates such as {form['example']!r} may be month first or day first, and "
-                + ("no date in the tables tells which" if not orders else "the other tables write them both ways")
-                + f"; name the order in a mapping file: {ORDER_SETTING}",
-                table=name, column=form["column"],
-            )
-        shown[name] = declared or next(iter(orders))
+            undecided[name] = (found[0]["column"], found[0]["example"])
+    orders = _settled(shown, undecided, declared, lambda name, column, example, seen: ChurnInputError(
+        f"dates such as {example!r} may be month first or day first, and "
+        + ("no date in the tables tells which" if not seen else "the other tables write them both ways")
+        + f"; name the order in a mapping file: {ORDER_SETTING}",
+        table=name, column=column,
+    ))
     formats = {}
     for name, found in forms.items():
         columns = formats.setdefault(name, {})
@@ -367,7 +363,7 @@ def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> di
                     table=name, column=form["column"],
                 )
             chosen = columns.setdefault(form["column"], ())
-            read = date_format(form["example"], declared or shown[name])
+            read = date_format(form["example"], orders[name])
             if read is not None and read not in chosen and len(chosen) < MAX_DATE_FORMS:
                 columns[form["column"]] = (*chosen, read)
     return formats
@@ -382,7 +378,7 @@ def number_formats(tables: dict[str, ir.Table], declared: str | None = None) -> 
     one of a mark held twice (1,234,567). A column of numbers that cannot tell ("$1,234" may be 1234 or 1.234) takes
     the mark other columns show, and is refused when they show none or both; so is a column showing both.
     """
-    found, shown, undecided = {}, {}, {}
+    found, shown, undecided = [], {}, {}
     for name, table in tables.items():
         columns = [
             column for column, kind in CONTRACT[name].kinds.items()
@@ -395,7 +391,7 @@ def number_formats(tables: dict[str, ir.Table], declared: str | None = None) -> 
                     shapes = _number_shapes(table, column)
             if not any(shape["formatted"] for shape in shapes):
                 continue
-            found[(name, column)] = shapes
+            found.append((name, column))
             marks = _marks(shapes)
             if declared is None and len(marks) > 1:
                 raise ChurnInputError(
@@ -409,21 +405,30 @@ def number_formats(tables: dict[str, ir.Table], declared: str | None = None) -> 
             if marks:
                 shown[(name, column)] = next(iter(marks))
             elif untold:
-                undecided[(name, column)] = untold[0]
-    seen = set(shown.values())
-    for (name, column), example in undecided.items():
-        if declared is None and len(seen) != 1:
-            raise ChurnInputError(
-                f"numbers such as {example!r} may use either mark for decimals, and "
-                + ("no number in the tables tells which" if not seen else "the other columns use both")
-                + f"; name the decimal mark in a mapping file: {DECIMAL_SETTING}",
-                table=name, column=column,
-            )
-        shown[(name, column)] = declared or next(iter(seen))
+                undecided[(name, column)] = (column, untold[0])
+    decided = _settled(shown, undecided, declared, lambda key, column, example, seen: ChurnInputError(
+        f"numbers such as {example!r} may use either mark for decimals, and "
+        + ("no number in the tables tells which" if not seen else "the other columns use both")
+        + f"; name the decimal mark in a mapping file: {DECIMAL_SETTING}",
+        table=key[0], column=column,
+    ))
     formats = {}
     for name, column in found:
-        formats.setdefault(name, {})[column] = NumberFormat(declared or shown.get((name, column), "."))
+        formats.setdefault(name, {})[column] = NumberFormat(decided.get((name, column), declared or "."))
     return formats
+
+
+def _settled(shown: dict, undecided: dict, declared: str | None, refused: Callable) -> dict:
+    """Key → choice (an order, a decimal mark): the ``declared`` one for every key, else the one each key's values
+    ``shown``, and for each ``undecided`` key (→ its column and an example) the one choice the others show.
+    ``refused(key, column, example, seen)`` is the error raised when they show none or both."""
+    if declared is not None:
+        return dict.fromkeys([*shown, *undecided], declared)
+    seen = set(shown.values())
+    for key, (column, example) in undecided.items():
+        if len(seen) != 1:
+            raise refused(key, column, example, seen)
+    return {**shown, **dict.fromkeys(undecided, next(iter(seen), None))}
 
 
 def _number_shapes(table: ir.Table, column: str) -> list[dict]:
@@ -606,10 +611,10 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
         wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
     typed = {column: _as(given(column), kind, name, column, formats.get(column, ())) for column, kind in wanted.items()}
-    return table.select(**typed, **_unparsed_flags(table, typed, wanted))
+    return table.select(**typed, **unparsed_flags(table, typed, wanted))
 
 
-def _unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str, str]) -> dict[str, ir.BooleanValue]:
+def unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str, str]) -> dict[str, ir.BooleanValue]:
     """``_unparsed__<column>``: whether the row gave a value that did not parse, for each column that is parsed."""
     flags = {}
     for column in _parsed_columns(table, kinds):
@@ -622,7 +627,7 @@ def _unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str
 def _unparsed_example(name: str, raw: ir.Table, column: str, formats: tuple[DateFormat, ...] | NumberFormat) -> str:
     """A value of ``column`` as given that did not parse: looked up again only when there is one to show."""
     kind = CONTRACT[name].kinds[column]
-    flags = _unparsed_flags(raw, {column: _as(raw[column], kind, name, column, formats)}, {column: kind})
+    flags = unparsed_flags(raw, {column: _as(raw[column], kind, name, column, formats)}, {column: kind})
     bad = raw.filter(flags[f"{UNPARSED}{column}"])
     return _collect(bad.select(example=bad[column].cast("string")).limit(1))["example"]
 
