@@ -1,7 +1,7 @@
 """Benchmark: generation speed, feature-build time and peak memory, against a bare DuckDB scan-and-group-by.
 
     python bench/bench_features.py [--accounts 10000] [--months 12] [--freq monthly] [--events-format parquet]
-                                   [--out bench/out/features]
+                                   [--events-by-user] [--out bench/out/features]
 
 Each step runs in its own process and reports its own peak memory (max RSS). The floor is one
 DuckDB query over the same events file grouping by account and event type: the least any
@@ -9,7 +9,9 @@ feature build must do is read the log once. The bare passes are the groupings th
 need from the log (counts per account, event type and time bucket; each user's activity as
 bits; a profile of the log), written as plain SQL: the least this feature set must do.
 With ``--events-format csv`` the events are written as CSV, as many companies export them, and
-both the floor and the build read that file.
+both the floor and the build read that file. With ``--events-by-user`` a second folder holds the
+same log without its account column, as analytics trackers export it, and a users table giving each
+user's account; its build runs interleaved with the first and must give the same table.
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ print(json.dumps({name: round(seconds, 2) for name, seconds in best.items()}))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
+SQL = """
+import sys, duckdb
+duckdb.sql("SET enable_progress_bar = false")
+for statement in sys.argv[1:]:
+    duckdb.sql(statement)
+"""
+
 BUILD = """
 import json, resource, sys, time
 from features.build import build_feature_file
@@ -91,12 +100,35 @@ def run(code: str, *args: str) -> tuple[list[str], float, list[str]]:
     return fields[:-1], int(fields[-1]) / 1024, lines[:-1]
 
 
+def keyed_by_user(data: Path, log: Path, folder: Path) -> Path:
+    """``folder`` holding the data with the events' account column dropped, and a users table of each user's account."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in data.iterdir():
+        if path.stem not in ("events", "truth"):
+            (folder / path.name).unlink(missing_ok=True)
+            (folder / path.name).symlink_to(path.resolve())
+    reader = "read_csv" if log.suffix == ".csv" else "read_parquet"
+    options = "(HEADER)" if log.suffix == ".csv" else "(FORMAT parquet)"
+    in_duckdb(
+        f"COPY (SELECT * EXCLUDE (account_id) FROM {reader}('{log}')) TO '{folder / log.name}' {options}",
+        f"COPY (SELECT DISTINCT user_id, account_id FROM {reader}('{log}')) TO '{folder / 'users.parquet'}'",
+    )
+    return folder
+
+
+def in_duckdb(*statements: str) -> None:
+    """Run SQL statements in a fresh interpreter: a process started from this one would report this one's peak
+    memory as its own (Linux keeps the peak across ``exec``)."""
+    subprocess.run([sys.executable, "-c", SQL, *statements], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--freq", default="monthly", choices=["monthly", "weekly"], help="Observation dates of the build.")
     parser.add_argument("--events-format", default="parquet", choices=["parquet", "csv"], help="The events file's format.")
+    parser.add_argument("--events-by-user", action="store_true", help="Also build from the log keyed by user alone.")
     parser.add_argument("--out", type=Path, default=Path("bench/out/features"))
     parser.add_argument("--repeats", type=int, default=3, help="Floor and build runs; the best of each is reported.")
     args = parser.parse_args()
@@ -106,9 +138,10 @@ def main() -> None:
     events, gen_seconds = int(events), float(gen_seconds)
     log = data / f"events.{args.events_format}"
     if args.events_format == "csv":
-        duckdb.sql(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' (HEADER)")
+        in_duckdb(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' (HEADER)")
         (data / "events.parquet").unlink()
-    floors, builds, peaks, stages = [], [], [], []
+    by_user = keyed_by_user(data, log, args.out / "data_by_user") if args.events_by_user else None
+    floors, builds, peaks, stages, by_user_builds, by_user_peaks = [], [], [], [], [], []
     for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
         (_, floor_seconds), _, _ = run(FLOOR, str(log))
         floors.append(float(floor_seconds))
@@ -116,6 +149,10 @@ def main() -> None:
         builds.append(float(build_seconds))
         peaks.append(peak)
         stages.append(json.loads(above[-1]))
+        if by_user:
+            (_, seconds), peak, _ = run(BUILD, str(by_user), str(args.out / "features_by_user.parquet"), args.freq)
+            by_user_builds.append(float(seconds))
+            by_user_peaks.append(peak)
     _, _, above = run(BARE_PASSES, str(log))
     bare = json.loads(above[-1])
     figures = {
@@ -143,6 +180,17 @@ def main() -> None:
         # the build against the floor that reads every column of the log, as the build must (same process as the passes)
         "build_over_floor_all_columns": round(min(builds) / bare["floor_all_columns"], 1),
     }
+    if by_user:
+        first, second = f"'{table}'", f"'{args.out / 'features_by_user.parquet'}'"
+        differing = f"(FROM {first} EXCEPT ALL FROM {second}) UNION ALL (FROM {second} EXCEPT ALL FROM {first})"
+        same = duckdb.sql(f"SELECT count(*) FROM ({differing})").fetchone()[0] == 0
+        figures |= {
+            "by_user_build_seconds": round(min(by_user_builds), 1),
+            "by_user_build_seconds_all": [round(b, 1) for b in by_user_builds],
+            "by_user_build_peak_mb": round(max(by_user_peaks)),
+            "by_user_over_build": round(min(by_user_builds) / min(builds), 2),
+            "by_user_same_table": same,
+        }
     print(json.dumps(figures, indent=2))
     (args.out / "figures.json").write_text(json.dumps(figures, indent=2))
 

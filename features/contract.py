@@ -32,7 +32,8 @@ UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """Columns of one contract table; ``row_time`` dates a row, so rows after the cut-off are future-dated.
+    """Columns of one contract table; ``row_time`` dates a row, so rows after the cut-off are future-dated (none for
+    a lookup of users, which dates nothing).
 
     A log's rows (``is_log``) each stand alone, so a row with an empty ``not_null`` column (an event no
     account made, a survey sent but not answered) is skipped and counted; in accounts and
@@ -43,7 +44,7 @@ class TableSpec:
     """
 
     columns: dict[str, str]
-    row_time: str
+    row_time: str | None
     not_null: tuple[str, ...]
     required: bool = False
     unique: str | None = None
@@ -85,7 +86,13 @@ CONTRACT = {
         {"account_id": ID, "user_id": ID, "responded_at": TIME, "nps": NUMBER},
         "responded_at", ("account_id", "responded_at", "nps"), is_log=True, may_lack=("user_id",),
     ),
+    # Each user's account, for logs that name users and not accounts: analytics trackers key events by user,
+    # email and survey tools by contact. Read only when a log lacks account_id, in some rows or in all.
+    "users": TableSpec({"user_id": ID, "account_id": ID}, None, ("user_id", "account_id")),
 }
+BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
+# Why a log's row has no account when its account was looked up by user.
+NO_ACCOUNT = "no account_id, and a user_id not in users"
 
 # A log's row dated before this is a placeholder (1970-01-01 for a Unix time of 0, 1900-01-01 from a spreadsheet),
 # not a time: SaaS products log nothing so early. Kept, one such row would start the log's history decades early,
@@ -251,6 +258,7 @@ def prepare(
     ``date_order`` (the mapping's ``[dates] order``) how numeric dates such as "03/04/2025" are read, else the
     data tells (``date_formats``); ``decimal_mark`` (its ``[numbers] decimal``) the same for numbers written as
     "1.234,50" or "$1,234.50" (``number_formats``); ``ratings`` (its ``[csat]``) what text CSAT ratings score.
+    A ``users`` table gives the rows of logs naming users alone their accounts (``_with_accounts_of_users``).
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
@@ -272,16 +280,21 @@ def prepare(
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
+    users = raw.pop("users", None)
+    lacking = set() if users is None else {name for name, table in raw.items() if _lacks_accounts(name, table)}
+    raw = {name: table.mutate(account_id=ibis.null("string")) if name in lacking else table
+           for name, table in raw.items()}
     dates, numbers = date_formats(raw, date_order), number_formats(raw, decimal_mark)
     formats = {name: {**dates.get(name, {}), **numbers.get(name, {})} for name in raw}
     typed = {}
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
-        if _parses_text(table, name):
+        if _parses_text(table, name) and name not in lacking:  # a log lacking accounts is kept once they are found
             with _reading(name):
                 typed[name] = keep(typed[name])
+    typed, by_user, skipped = _with_accounts_of_users(typed, users, lacking, keep)
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
-    tables, skipped, first_times, last_event = {}, {}, {}, None
+    tables, first_times, last_event = {}, {}, None
     for name, table in typed.items():
         with _reading(name):
             profile = _profile(name, table, accounts, cutoff)
@@ -291,7 +304,11 @@ def prepare(
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
         if CONTRACT[name].is_log:
-            skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
+            skipped |= {
+                (name, NO_ACCOUNT if column == "account_id" and name in by_user else f"empty {column}"):
+                    int(profile[f"empty__{column}"])
+                for column in CONTRACT[name].not_null
+            }
             skipped[(name, PLACEHOLDER)] = int(profile["early"])
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
@@ -309,6 +326,70 @@ def prepare(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
         scheduled_ends=int(scheduled), absent_columns=absent,
     )
+
+
+def _accounts_of_users(users: ir.Table) -> tuple[ir.Table, dict[tuple[str, str], int]]:
+    """Each user's account (``user_id``, ``account_id``), from the users table, and its rows skipped for an empty
+    column. A user given two accounts is refused: whose activity a row of theirs is would be a guess."""
+    typed = _typed("users", users, {})
+    given = typed.filter(typed.user_id.notnull() & typed.account_id.notnull()).select("user_id", "account_id")
+    given = given.distinct()
+    per_user = given.group_by("user_id").aggregate(accounts=given.count(), one=given.account_id.min(),
+                                                   other=given.account_id.max())
+    twice = per_user.filter(per_user.accounts > 1).order_by("user_id").limit(1).to_pyarrow().to_pylist()
+    if twice:
+        example = twice[0]
+        raise ChurnInputError(
+            f"user {example['user_id']!r} belongs to {example['accounts']} accounts ({example['one']!r}, "
+            f"{example['other']!r}); each user_id may have one account, as a log row naming only the user is "
+            "that account's activity",
+            table="users", column="user_id",
+        )
+    empty = _collect(typed.aggregate(**{column: typed[column].isnull().sum().fill_null(0) for column in typed.columns}))
+    return cached(given), {("users", f"empty {column}"): int(count) for column, count in empty.items()}
+
+
+def _with_accounts_of_users(
+    typed: dict[str, ir.Table], users: ir.Table | None, lacking: set[str], keep: Callable[[ir.Table], ir.Table]
+) -> tuple[dict[str, ir.Table], set[str], dict[tuple[str, str], int]]:
+    """The typed tables, each log row naming a user and no account given the user's account (``_accounts_of_users``);
+    the logs so completed; and the users' rows skipped. Users are read only when some log needs them: those
+    ``lacking`` an account column, or naming users alone in some rows. A completed log is kept (``keep``), as
+    every read of it would otherwise look its users up again."""
+    needing = [] if users is None else [
+        name for name, table in typed.items() if name in lacking or _names_users_alone(name, table)
+    ]
+    if not needing:
+        return typed, set(), {}
+    with _reading("users"):
+        lookup, skipped = _accounts_of_users(users)
+    completed = {}
+    for name in needing:
+        with _reading(name):
+            completed[name] = keep(_attributed(typed[name], lookup))
+    return {**typed, **completed}, set(needing), skipped
+
+
+def _lacks_accounts(name: str, table: ir.Table) -> bool:
+    """Whether a log names users but has no ``account_id`` column: its accounts all come from users."""
+    return "user_id" in CONTRACT[name].columns and "user_id" in table.columns and "account_id" not in table.columns
+
+
+def _names_users_alone(name: str, log: ir.Table) -> bool:
+    """Whether some row of a typed log names a user and no account."""
+    if "user_id" not in CONTRACT[name].columns:
+        return False
+    alone = (log.account_id.isnull() & log.user_id.notnull()).sum().fill_null(0)
+    with _reading(name):
+        return bool(_collect(log.aggregate(n=alone))["n"])
+
+
+def _attributed(log: ir.Table, users: ir.Table) -> ir.Table:
+    """The log with each row naming no account given its user's account; a row naming one keeps it, as the
+    log records where the activity happened."""
+    joined = log.left_join(users.rename(account_of_user="account_id"), "user_id")
+    account = ibis.coalesce(joined.account_id, joined.account_of_user)
+    return joined.select(*[account.name(c) if c == "account_id" else joined[c] for c in log.columns])
 
 
 def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> dict[str, dict[str, tuple[DateFormat, ...]]]:
@@ -603,7 +684,8 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
     if missing:
         raise ChurnInputError(
             f"required column is missing; the table has {_shown(list(table.columns))} (if yours is named otherwise, "
-            f"name it in a mapping file: [columns.{name}] {missing[0]} = \"your column\")",
+            f"name it in a mapping file: [columns.{name}] {missing[0]} = \"your column\""
+            + (BY_USER_HINT if missing[0] == "account_id" and spec.is_log and "user_id" in spec.columns else "") + ")",
             table=name, column=missing[0],
         )
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}

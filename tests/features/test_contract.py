@@ -181,6 +181,58 @@ def test_log_rows_with_an_empty_required_column_are_counted_not_used(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out), build_features(tables, DATES, now=NOW), check_dtype=False)
 
 
+def _users_of(*logs: pd.DataFrame) -> pd.DataFrame:
+    pairs = pd.concat([log[["user_id", "account_id"]] for log in logs]).dropna().drop_duplicates()
+    return pairs.reset_index(drop=True)
+
+
+def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tmp_path):
+    """Analytics trackers key events by user, email and survey tools by contact: with a users table, a log without
+    account_id (or with it empty in some rows) gives the table of the log that names every account. A row whose user
+    is not in users, and names no account, is counted and not used."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    events, emails, surveys = tables["events"], tables["emails"], tables["surveys"]
+    stranger = events.iloc[[1, 2]].assign(user_id="u-stranger")
+    surveys = surveys.assign(account_id=surveys["account_id"].where(surveys.index % 2 == 0))  # empty in some rows
+    by_user = {
+        **tables,
+        "events": pd.concat([events, stranger], ignore_index=True).drop(columns="account_id"),
+        "emails": emails.drop(columns="account_id").rename(columns={"user_id": "contact"}),
+        "surveys": surveys,
+        "users": _users_of(events, emails).rename(columns={"user_id": "User ID"}).assign(email="x@example.com"),
+    }
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns.emails]\nuser_id = "contact"\n')
+    out = tmp_path / "features.parquet"
+    folder = write_folder(tmp_path / "data", by_user, csv=("users", "emails"))
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert report.skipped[("events", contract.NO_ACCOUNT)] == 2
+    assert f"events: 2 {contract.NO_ACCOUNT}" in report.describe()
+    assert expected["usage__logins__30d"].gt(0).any() and expected["engagement__emails_sent__30d"].gt(0).any()
+
+
+def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_must_give_each_user_one_account():
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    torn = pd.DataFrame({"user_id": ["u1", "u1", "u2", None], "account_id": ["stay", "leave", "stay", "stay"]})
+    pd.testing.assert_frame_equal(build_features({**tables, "users": torn}, DATES, now=NOW), expected)
+    without_accounts = {**tables, "events": tables["events"].drop(columns="account_id")}
+    with pytest.raises(ChurnInputError) as error:
+        build_features({**without_accounts, "users": torn}, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("users", "user_id")
+    assert "user 'u1' belongs to 2 accounts ('leave', 'stay')" in error.value.problem
+    with pytest.raises(ChurnInputError) as error:
+        build_features(without_accounts, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("events", "account_id")
+    assert "users table of user_id and account_id" in error.value.problem
+    with pytest.raises(ChurnInputError) as error:
+        build_features({**without_accounts, "users": torn.drop(columns="account_id")}, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("users", "account_id")
+    assert "required column is missing" in error.value.problem and "users table" not in error.value.problem
+
+
 def test_unknown_accounts_do_not_stretch_the_observed_period():
     """A stray row outside the real history must not make unobserved windows count as zero, or unlabelled
     dates labelled: the log's first time and the data's last come from known accounts only."""

@@ -43,8 +43,9 @@ def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
     emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), survey
-    times as Unix milliseconds, accounts with a founding year and a closing date as text, CSAT as Zendesk writes it
-    (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
+    times as Unix milliseconds, emails naming users alone (their accounts in a users table), accounts with a
+    founding year and a closing date as text, CSAT as Zendesk writes it (good, bad, offered), and columns an export
+    often lacks (the tickets' priority and category, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -54,7 +55,10 @@ def _as_another_company_exports_it(data) -> None:
     frames["events"]["account_id"] = frames["events"]["account_id"].astype("float64")
     tickets = frames.pop("tickets").drop(columns=["priority", "category"])
     tickets["csat"] = np.select([tickets["csat"] >= 4, tickets["csat"] <= 2, tickets["csat"] == 3], ["Good", "bad", "Offered"], "")
-    frames["emails"] = frames["emails"].drop(columns=["clicked_at"])
+    emails = frames["emails"]  # as an email tool exports them, naming contacts, with their accounts in a users table
+    users = pd.concat([frames["events"], emails])[["user_id", "account_id"]].drop_duplicates()
+    users.astype({"account_id": "int64"}).to_csv(data / "users.csv", index=False)
+    frames["emails"] = emails.drop(columns=["clicked_at", "account_id"])
     for column in ("opened_at", "first_response_at", "resolved_at"):
         zoned = tickets[column].dt.tz_localize("UTC").dt.tz_convert("America/Sao_Paulo")
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
@@ -102,6 +106,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     assert on_duckdb["engagement__nps_latest"].notna().any()
     assert "account__attr_founded" in on_duckdb.columns and "account__attr_closed_on" not in on_duckdb.columns
     assert on_duckdb["support__csat_mean__90d"].isin([1.0, 5.0]).any() and on_duckdb["support__low_csat_tickets__90d"].gt(0).any()
+    assert on_duckdb["engagement__emails_sent__30d"].gt(0).mean() > 0.5  # the users table gave emails their accounts
     assert "engagement__email_click_rate__30d" not in on_duckdb.columns and "engagement__email_open_rate__30d" in on_duckdb.columns
     pd.testing.assert_frame_equal(on_spark[list(KEYS)], on_duckdb[list(KEYS)], check_dtype=False)
     for column in on_duckdb.columns.drop(list(KEYS)):
