@@ -93,6 +93,7 @@ class BuildReport:
     scheduled_ends: int = 0
     absent_columns: tuple[str, ...] = ()
     unbuilt_features: list[str] = field(default_factory=list)
+    common_names: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -106,6 +107,9 @@ class BuildReport:
         ]
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
+        if self.common_names:
+            read = ", ".join(f"{column} from {given!r}" for column, given in self.common_names.items())
+            lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         if self.absent_columns:
             unbuilt = ", ".join(self.unbuilt_features[:6]) + (
@@ -317,6 +321,7 @@ def build_feature_file(
         scheduled_ends=plan.prepared.scheduled_ends,
         absent_columns=plan.prepared.absent_columns,
         unbuilt_features=plan.unbuilt,
+        common_names=plan.prepared.common_names,
     )
 
 

@@ -91,6 +91,25 @@ CONTRACT = {
     "users": TableSpec({"user_id": ID, "account_id": ID}, None, ("user_id", "account_id")),
 }
 BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
+# Names other tools give contract columns, read as the contract's when a table has none of the contract's name in
+# any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
+# helpdesks name accounts organizations or companies, and Zendesk a ticket's id and times id, created_at, solved_at.
+ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
+                 "tenant_id", "group_id")
+USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
+COMMON_NAMES = {
+    "accounts": {"account_id": ("id", *ACCOUNT_NAMES),
+                 "created_at": ("created", "created_date", "signup_date", "signed_up_at", "signup_at")},
+    "subscriptions": {"account_id": ACCOUNT_NAMES},
+    "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
+               "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
+    "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "opened_at": ("created_at",),
+                "resolved_at": ("solved_at",), "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
+    "emails": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES},
+    "surveys": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "responded_at": ("created_at", "submitted_at"),
+                "nps": ("score", "nps_score")},
+    "users": {"account_id": ACCOUNT_NAMES, "user_id": ("id", *USER_NAMES)},
+}
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
 
@@ -128,6 +147,7 @@ class Prepared:
     unused_columns: dict[str, str] = field(default_factory=dict)  # "table.column" → why it is not carried
     scheduled_ends: int = 0  # subscriptions ending after ``observed_until``: running through it, not churn yet
     absent_columns: tuple[str, ...] = ()  # "table.column" of each ``may_lack`` column a table lacks: empty throughout
+    common_names: dict[str, str] = field(default_factory=dict)  # "table.column" → its column of a COMMON_NAMES name
 
 
 @dataclass(frozen=True)
@@ -266,14 +286,17 @@ def prepare(
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
     unused = {}  # "table.column" → why it is not carried
-    named_raw = {}
+    named_raw, common = {}, {}
     for name, table in raw.items():
         if name not in CONTRACT:
             continue
         named = column_names.get(name)
         left_out = displaced(list(table.columns), named)
         unused |= {f"{name}.{c}": f"the mapping reads {named[c]!r} as {c}" for c in left_out}
-        named_raw[name] = _contract_names(name, table.drop(*left_out) if left_out else table, named)
+        table = table.drop(*left_out) if left_out else table
+        renames = contract_renames(name, list(table.columns), named)
+        common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
+        named_raw[name] = table.rename(renames) if renames else table
     raw = named_raw
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
@@ -324,7 +347,7 @@ def prepare(
     )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
-        scheduled_ends=int(scheduled), absent_columns=absent,
+        scheduled_ends=int(scheduled), absent_columns=absent, common_names=common,
     )
 
 
@@ -641,7 +664,9 @@ def cached(table: ir.Table) -> ir.Table:
 def contract_renames(name: str, columns: list[str], named: dict[str, str] | None = None) -> dict[str, str]:
     """Contract name → column: those ``named`` (the mapping's ``[columns.<table>]``), then contract columns written
     in another style (``Account ID``, ``accountId``, ``TIMESTAMP``): a column takes the contract's name when it
-    alone reads the same once case, spaces and punctuation are set aside."""
+    alone reads the same once case, spaces and punctuation are set aside. A contract column still without one
+    takes the one column of its ``COMMON_NAMES`` the table has (``event`` for event_type, ``org_id`` for
+    account_id); with two of them, which is meant would be a guess, and neither is taken."""
     spec = CONTRACT[name]
     renames = {}
     for column, company_column in (named or {}).items():
@@ -651,22 +676,32 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 table=name, column=column,
             )
         renames[column] = company_column
-    for column in spec.kinds:
+    for column in spec.kinds:  # written in another style
         matches = [c for c in columns if plain(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
+    for column, common in COMMON_NAMES.get(name, {}).items():  # under another tool's name
+        if column in renames or any(plain(c) == plain(column) for c in columns):
+            continue
+        matches = [c for c in columns if plain(c) in {plain(n) for n in common} and c not in renames.values()]
+        if len(matches) == 1:
+            renames[column] = matches[0]
     return {column: company_column for column, company_column in renames.items() if column != company_column}
+
+
+def common_names_read(renames: dict[str, str], named: dict[str, str] | None = None) -> dict[str, str]:
+    """Of ``contract_renames``, the contract columns read from a column of a common name (``COMMON_NAMES``), not
+    named by the mapping nor written in another style: worth telling, as the build chose them."""
+    return {
+        column: company_column for column, company_column in renames.items()
+        if column not in (named or {}) and plain(column) != plain(company_column)
+    }
 
 
 def displaced(columns: list[str], named: dict[str, str] | None) -> list[str]:
     """Columns bearing a contract column's name that the mapping reads from another column: left out, as the
     mapping says which column is meant."""
     return [column for column, company_column in (named or {}).items() if column in columns and column != company_column]
-
-
-def _contract_names(name: str, table: ir.Table, named: dict[str, str] | None = None) -> ir.Table:
-    renames = contract_renames(name, list(table.columns), named)
-    return table.rename(renames) if renames else table
 
 
 def _shown(columns: list[str]) -> str:

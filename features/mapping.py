@@ -64,7 +64,7 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
     defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
-    ``[columns.events]`` with ``timestamp = "occurred_at"`` reads the events' ``occurred_at`` as the
+    ``[columns.events]`` with ``timestamp = "happened_at"`` reads the events' ``happened_at`` as the
     contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
     ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March);
     ``[numbers]`` with ``decimal = ","`` reads "1.234" as 1234 (``"."``: 1.234).

@@ -287,7 +287,8 @@ def test_a_clean_log_is_profiled_from_whole_table_figures_exactly_as_by_the_full
     folder = write_folder(tmp_path / "data", tables, csv=tuple(tables) if layout == "csv" else ())
     con = ibis.duckdb.connect()
     raw = contract.read_tables(con, folder)
-    typed = {name: contract._typed(name, contract._contract_names(name, table), {}) for name, table in raw.items()}
+    named = {name: table.rename(contract.contract_renames(name, table.columns)) for name, table in raw.items()}
+    typed = {name: contract._typed(name, table, {}) for name, table in named.items()}
     accounts = typed["accounts"]
     for name in ("subscriptions", "events", "tickets", "emails", "surveys"):
         clean = contract._clean_profile(name, typed[name], accounts, NOW)
@@ -682,9 +683,45 @@ def test_contract_columns_written_in_another_style_are_recognised(tmp_path):
     assert list(frames["events"].columns) == ["timestamp"] and "account_id" in frames["accounts"].columns
 
 
+def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts_and_reported(tmp_path):
+    """An analytics tracker's events (event, distinct_id, time in Unix seconds), a CRM's accounts (id, signup_date),
+    a helpdesk's tickets (id, organization_id, created_at, solved_at, satisfaction_rating): no mapping needed."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    events = tables["events"].rename(columns={"account_id": "org_id", "user_id": "distinct_id", "event_type": "event"})
+    events["time"] = (events.pop("timestamp") - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    exported = {
+        **tables,
+        "accounts": tables["accounts"].rename(columns={"account_id": "id", "created_at": "signup_date"}),
+        "events": events,
+        "tickets": tables["tickets"].rename(columns={
+            "ticket_id": "id", "account_id": "organization_id", "opened_at": "created_at", "resolved_at": "solved_at",
+            "csat": "satisfaction_rating",
+        }),
+    }
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", exported), out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert report.common_names == {
+        "accounts.account_id": "id", "accounts.created_at": "signup_date", "events.account_id": "org_id",
+        "events.user_id": "distinct_id", "events.event_type": "event", "events.timestamp": "time",
+        "tickets.ticket_id": "id", "tickets.account_id": "organization_id", "tickets.opened_at": "created_at",
+        "tickets.resolved_at": "solved_at", "tickets.csat": "satisfaction_rating",
+    }
+    assert "read under other tools' names: accounts.account_id from 'id'" in report.describe()
+    assert expected["support__csat_mean__90d"].notna().any()  # the renamed columns carry values the test compares
+
+    both = {**tables, "events": tables["events"].rename(columns={"event_type": "event"}).assign(action="click")}
+    with pytest.raises(ChurnInputError) as error:  # two common names for one column: which is meant is a guess
+        build_features(both, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("events", "event_type")
+    styled = {**tables, "events": tables["events"].rename(columns={"timestamp": "Timestamp"}).assign(time=0)}
+    pd.testing.assert_frame_equal(build_features(styled, DATES, now=NOW), expected)  # the contract's name comes first
+
+
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
-    tables["events"] = tables["events"].rename(columns={"event_type": "action"})
+    tables["events"] = tables["events"].rename(columns={"event_type": "what_happened"})
     with pytest.raises(ChurnInputError, match=r"events\.event_type: required column is missing; the table has 'account_id', 'user_id'"):
         build_features(tables, DATES, now=NOW)
 
@@ -793,18 +830,18 @@ def test_a_broken_mapping_file_is_named(tmp_path):
 def test_the_mapping_names_a_companys_own_columns(tmp_path):
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
-    events = tables["events"].rename(columns={"account_id": "org_id", "timestamp": "occurred_at", "event_type": "event"})
+    events = tables["events"].rename(columns={"account_id": "tenant", "timestamp": "happened", "event_type": "event"})
     tickets = tables["tickets"].rename(columns={"opened_at": "created"})
     data = write_folder(tmp_path / "data", {**tables, "events": events.assign(timestamp="ingested"), "tickets": tickets})
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(
-        '[columns.events]\naccount_id = "org_id"\ntimestamp = "occurred_at"\nevent_type = "event"\n'
+        '[columns.events]\naccount_id = "tenant"\ntimestamp = "happened"\nevent_type = "event"\n'
         '[columns.tickets]\nopened_at = "created"\n[columns.emails]\nsent_at = "sent_at"\n'
     )
     out = tmp_path / "features.parquet"
     report = build_feature_file(data, out, as_of=DATES, now=NOW, mapping_path=mapping)
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
-    assert report.unused_columns["events.timestamp"] == "the mapping reads 'occurred_at' as timestamp"
+    assert report.unused_columns["events.timestamp"] == "the mapping reads 'happened' as timestamp"
     with pytest.raises(ChurnInputError, match=r"events\.account_id: required column is missing; .*\[columns\.events\] account_id"):
         build_feature_file(data, out, as_of=DATES, now=NOW)
     # the notebooks read the folder through the same mapping
