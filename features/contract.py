@@ -93,14 +93,16 @@ CONTRACT = {
 BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
 # Names other tools give contract columns, read as the contract's when a table has none of the contract's name in
 # any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
-# helpdesks name accounts organizations or companies, and Zendesk a ticket's id and times id, created_at, solved_at.
+# helpdesks name accounts organizations or companies, and Zendesk a ticket's id and times id, created_at, solved_at;
+# Stripe names a subscription's customer and its ended_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
 COMMON_NAMES = {
     "accounts": {"account_id": ("id", *ACCOUNT_NAMES),
                  "created_at": ("created", "created_date", "signup_date", "signed_up_at", "signup_at")},
-    "subscriptions": {"account_id": ACCOUNT_NAMES},
+    "subscriptions": {"account_id": ("customer", *ACCOUNT_NAMES), "start_date": ("started_at", "start"),
+                      "end_date": ("ended_at", "end")},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
                "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
     "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "opened_at": ("created_at",),
@@ -579,6 +581,9 @@ def _date_forms(table: ir.Table, columns: list[str]) -> list[dict]:
 # Why a column of the accounts table beyond the contract's is not an attribute.
 AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows what came later"
 NOT_CHOSEN = "not among the mapping's [accounts] attributes"
+NAME_LIKE = "text distinct for nearly every account: a name or an id, from which a model learns nothing general"
+# A text column is name-like when at least this share of its values, over at least NAME_LIKE_ROWS of them, are distinct.
+NAME_LIKE_SHARE, NAME_LIKE_ROWS = 0.9, 20
 
 
 def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -593,14 +598,16 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     ``cancelled_at``, ``last_login_at``) is the plainest case of one that does, and is never
     carried: a date column, or text in which every value is an ISO 8601 time or a numeric date. Other columns
     that change (``status``, ``health_score``) cannot be told apart from the data; ``chosen`` (the
-    mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates.
+    mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates and
+    name-like text (a company's name, website or CRM id: distinct for nearly every account, no category at all).
     """
     spec = CONTRACT["accounts"]
     extra = [column for column in accounts.columns if column not in spec.columns]
-    dates, numbers = _dates_and_numbers(accounts, extra)
+    dates, numbers, names = _column_contents(accounts, extra)
     kinds = {c: NUMBER if c in numbers else TEXT for c in extra if c not in dates}
     if chosen is None:
-        return kinds, {f"accounts.{c}": AS_EXPORTED for c in extra if c in dates}
+        kept = {c: kind for c, kind in kinds.items() if c not in names}
+        return kept, {f"accounts.{c}": AS_EXPORTED if c in dates else NAME_LIKE for c in extra if c not in kept}
     for column in chosen:
         problem = (
             "a contract column, not an attribute" if column in spec.columns
@@ -614,15 +621,15 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     return {c: kind for c, kind in kinds.items() if c in chosen}, unused
 
 
-def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str]]:
+def _column_contents(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str], set[str]]:
     """Columns holding dates (of a date or time type, or text whose every non-empty value is an ISO 8601 time or a
-    numeric date such as "09/20/2024")
-    and columns holding numbers (of a numeric type, or text whose every non-empty value is a number)."""
+    numeric date such as "09/20/2024"), columns holding numbers (of a numeric type, or text whose every non-empty
+    value is a number), and the other text columns that are name-like (``NAME_LIKE_SHARE`` of their values distinct)."""
     dates = {c for c in columns if table[c].type().is_timestamp() or table[c].type().is_date()}
     numbers = {c for c in columns if table[c].type().is_numeric() and not table[c].type().is_boolean()}
     text = [c for c in columns if table[c].type().is_string()]
     if not text:
-        return dates, numbers
+        return dates, numbers, set()
     checks = {}
     for i, column in enumerate(text):
         value = table[column].strip().nullif("")
@@ -631,12 +638,18 @@ def _dates_and_numbers(table: ir.Table, columns: list[str]) -> tuple[set[str], s
         checks[f"given_{i}"] = value.count()
         checks[f"times_{i}"] = is_time.fill_null(False).sum()
         checks[f"numbers_{i}"] = value.try_cast("float64").count()
+        checks[f"distinct_{i}"] = value.nunique()
     counts = _collect(table.aggregate(**checks))
 
     def every(what: str) -> set[str]:  # the columns each of whose given values is one
         return {c for i, c in enumerate(text) if counts[f"given_{i}"] and counts[f"{what}_{i}"] == counts[f"given_{i}"]}
 
-    return dates | every("times"), numbers | every("numbers")
+    dates, numbers = dates | every("times"), numbers | every("numbers")
+    names = {
+        c for i, c in enumerate(text) if c not in dates | numbers and counts[f"given_{i}"] >= NAME_LIKE_ROWS
+        and counts[f"distinct_{i}"] >= NAME_LIKE_SHARE * counts[f"given_{i}"]
+    }
+    return dates, numbers, names
 
 
 def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Table, cutoff: datetime) -> ir.Table:

@@ -685,7 +685,8 @@ def test_contract_columns_written_in_another_style_are_recognised(tmp_path):
 
 def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts_and_reported(tmp_path):
     """An analytics tracker's events (event, distinct_id, time in Unix seconds), a CRM's accounts (id, signup_date),
-    a helpdesk's tickets (id, organization_id, created_at, solved_at, satisfaction_rating): no mapping needed."""
+    Stripe's subscriptions (customer, ended_at), a helpdesk's tickets (id, organization_id, created_at, solved_at,
+    satisfaction_rating): no mapping needed."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
     events = tables["events"].rename(columns={"account_id": "org_id", "user_id": "distinct_id", "event_type": "event"})
@@ -693,6 +694,7 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     exported = {
         **tables,
         "accounts": tables["accounts"].rename(columns={"account_id": "id", "created_at": "signup_date"}),
+        "subscriptions": tables["subscriptions"].rename(columns={"account_id": "customer", "end_date": "ended_at"}),
         "events": events,
         "tickets": tables["tickets"].rename(columns={
             "ticket_id": "id", "account_id": "organization_id", "opened_at": "created_at", "resolved_at": "solved_at",
@@ -703,7 +705,8 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     report = build_feature_file(write_folder(tmp_path / "data", exported), out, as_of=DATES, now=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
     assert report.common_names == {
-        "accounts.account_id": "id", "accounts.created_at": "signup_date", "events.account_id": "org_id",
+        "accounts.account_id": "id", "accounts.created_at": "signup_date", "subscriptions.account_id": "customer",
+        "subscriptions.end_date": "ended_at", "events.account_id": "org_id",
         "events.user_id": "distinct_id", "events.event_type": "event", "events.timestamp": "time",
         "tickets.ticket_id": "id", "tickets.account_id": "organization_id", "tickets.opened_at": "created_at",
         "tickets.resolved_at": "solved_at", "tickets.csat": "satisfaction_rating",
@@ -910,6 +913,25 @@ def test_the_mapping_chooses_which_account_columns_are_attributes(tmp_path):
     mapping.write_text("[account]\nattributes = []\n")
     with pytest.raises(ChurnInputError, match="unknown table 'account'"):
         load_mapping(mapping)
+
+
+def test_name_like_account_columns_are_not_carried_unless_the_mapping_chooses_them():
+    """A company's name, website or CRM id is distinct for nearly every account: no category a model can learn from."""
+    n = 30
+    accounts = ibis.memtable(pd.DataFrame({
+        "account_id": [f"a{i}" for i in range(n)], "created_at": pd.Timestamp("2024-01-01"), "plan": "pro", "seats": 5,
+        "name": [f"Company {i}" for i in range(n)],
+        "website": [f"c{min(i, 27)}.example" for i in range(n)],  # 28 distinct of 30: still name-like
+        "industry": ["retail", "saas", "health"] * 10,
+        "employees": [str(10 * i) for i in range(n)],  # numbers are ordered, whatever their spread
+    }))
+    carried, not_carried = contract.account_attributes(accounts, None)
+    assert carried == {"industry": contract.TEXT, "employees": contract.NUMBER}
+    assert not_carried == {"accounts.name": contract.NAME_LIKE, "accounts.website": contract.NAME_LIKE}
+    chosen, _ = contract.account_attributes(accounts, ("name", "industry"))
+    assert chosen == {"name": contract.TEXT, "industry": contract.TEXT}
+    few = accounts.limit(contract.NAME_LIKE_ROWS - 1)  # too few accounts to tell a name from a category
+    assert "name" in contract.account_attributes(few, None)[0]
 
 
 def test_segments_agree_with_the_window_rule():
