@@ -77,6 +77,7 @@ CONTRACT = {
          "priority": TEXT, "category": TEXT, "csat": NUMBER},
         "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id", is_log=True,
         may_lack=("first_response_at", "resolved_at", "priority", "category", "csat"),
+        optional={"user_id": ID},  # the requester: for a ticket naming no organization, whose account it is
     ),
     "emails": TableSpec(
         {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
@@ -93,8 +94,8 @@ CONTRACT = {
 BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
 # Names other tools give contract columns, read as the contract's when a table has none of the contract's name in
 # any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
-# helpdesks name accounts organizations or companies, and Zendesk a ticket's id and times id, created_at, solved_at;
-# Stripe names a subscription's customer and its ended_at.
+# helpdesks name accounts organizations or companies; Zendesk writes a ticket's id, requester and times as id,
+# requester_id, created_at and solved_at; Stripe a subscription's account and end as customer and ended_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
@@ -105,7 +106,8 @@ COMMON_NAMES = {
                       "end_date": ("ended_at", "end")},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
                "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
-    "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "opened_at": ("created_at",),
+    "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "user_id": ("requester_id", "requester"),
+                "opened_at": ("created_at",),
                 "resolved_at": ("solved_at",), "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
     "emails": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "responded_at": ("created_at", "submitted_at"),
@@ -397,12 +399,12 @@ def _with_accounts_of_users(
 
 def _lacks_accounts(name: str, table: ir.Table) -> bool:
     """Whether a log names users but has no ``account_id`` column: its accounts all come from users."""
-    return "user_id" in CONTRACT[name].columns and "user_id" in table.columns and "account_id" not in table.columns
+    return "user_id" in CONTRACT[name].kinds and "user_id" in table.columns and "account_id" not in table.columns
 
 
 def _names_users_alone(name: str, log: ir.Table) -> bool:
     """Whether some row of a typed log names a user and no account."""
-    if "user_id" not in CONTRACT[name].columns:
+    if "user_id" not in log.columns:
         return False
     alone = (log.account_id.isnull() & log.user_id.notnull()).sum().fill_null(0)
     with _reading(name):
@@ -733,7 +735,7 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
         raise ChurnInputError(
             f"required column is missing; the table has {_shown(list(table.columns))} (if yours is named otherwise, "
             f"name it in a mapping file: [columns.{name}] {missing[0]} = \"your column\""
-            + (BY_USER_HINT if missing[0] == "account_id" and spec.is_log and "user_id" in spec.columns else "") + ")",
+            + (BY_USER_HINT if missing[0] == "account_id" and spec.is_log and "user_id" in spec.kinds else "") + ")",
             table=name, column=missing[0],
         )
     wanted = {**spec.columns, **{c: kind for c, kind in spec.optional.items() if c in table.columns}}

@@ -187,16 +187,20 @@ def _users_of(*logs: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tmp_path):
-    """Analytics trackers key events by user, email and survey tools by contact: with a users table, a log without
-    account_id (or with it empty in some rows) gives the table of the log that names every account. A row whose user
-    is not in users, and names no account, is counted and not used."""
+    """Analytics trackers key events by user, email and survey tools by contact, a helpdesk a ticket of no organization
+    by its requester: with a users table, a log without account_id (or with it empty in some rows) gives the table
+    of the log that names every account. A row whose user is not in users, and names no account, is counted and not
+    used."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
     events, emails, surveys = tables["events"], tables["emails"], tables["surveys"]
     stranger = events.iloc[[1, 2]].assign(user_id="u-stranger")
     surveys = surveys.assign(account_id=surveys["account_id"].where(surveys.index % 2 == 0))  # empty in some rows
+    tickets = tables["tickets"].assign(requester_id=["u1", "u1", "u2", "u4"])  # a ticket of no organization
+    tickets["account_id"] = tickets["account_id"].where(tickets["ticket_id"] != "t3")
     by_user = {
         **tables,
+        "tickets": tickets,
         "events": pd.concat([events, stranger], ignore_index=True).drop(columns="account_id"),
         "emails": emails.drop(columns="account_id").rename(columns={"user_id": "contact"}),
         "surveys": surveys,
@@ -211,6 +215,8 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     assert report.skipped[("events", contract.NO_ACCOUNT)] == 2
     assert f"events: 2 {contract.NO_ACCOUNT}" in report.describe()
     assert expected["usage__logins__30d"].gt(0).any() and expected["engagement__emails_sent__30d"].gt(0).any()
+    assert report.common_names["tickets.user_id"] == "requester_id"
+    assert expected.loc[expected["account_id"] == "leave", "support__tickets_opened__90d"].gt(0).any()  # t3's
 
 
 def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_must_give_each_user_one_account():
