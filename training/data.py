@@ -194,7 +194,8 @@ def select_features(frame: pd.DataFrame, *, max_categories: int) -> tuple[list[s
     kept, dropped = [], {}
     for name in frame.columns:
         series = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(series) or isinstance(series.dtype, pd.PeriodDtype):
+        dated = pd.api.types.is_datetime64_any_dtype(series) or isinstance(series.dtype, pd.PeriodDtype)
+        if dated or holds_dates(series):
             dropped[name] = "dates are not features"
             continue
         n_values = series.nunique(dropna=True)
@@ -207,6 +208,23 @@ def select_features(frame: pd.DataFrame, *, max_categories: int) -> tuple[list[s
         else:
             kept.append(name)
     return kept, dropped
+
+
+# Dates as text: ISO 8601 (2024-09-20, 2024-09-20T17:05:00Z), a month (2024-09), or numeric (09/20/2024, 20.09.24).
+TEXT_DATE = r"^([0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?([T ].*)?|[0-9]{1,2}[/.-][0-9]{1,2}[/.-]([0-9]{2}|[0-9]{4})( .*)?)$"
+
+
+def holds_dates(series: pd.Series) -> bool:
+    """Whether a text column holds dates, every value given being one (``TEXT_DATE``), as a CSV holds them.
+
+    Read as text, a column of signup or renewal dates would become a category: one level per day, none of them
+    seen again in the rows a model scores, and a date such as ``churned_on`` would tell the label outright.
+    """
+    given = blanks_as_missing(series)
+    if given is series and not is_categorical(series):
+        return False
+    given = given.dropna().astype("string")
+    return bool(len(given)) and bool(given.str.fullmatch(TEXT_DATE).all())
 
 
 def content_fingerprint(frame: pd.DataFrame) -> str:

@@ -77,6 +77,22 @@ def test_numbers_a_csv_holds_with_blank_cells_are_numbers_and_a_postcode_stays_t
     assert table.dropped_columns["postcode"] == "text with 300 distinct values (more than 200)"
 
 
+def test_dates_a_csv_holds_as_text_are_not_features(tmp_path, make_table):
+    """Read as text, signup or churn dates would be categories: a level per day, and a churn date tells the label."""
+    frame = make_table(120, 1, unlabelled_last=False).drop(columns=["as_of"])
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(frame)) % 40, unit="D")
+    frame = frame.assign(
+        signup_date=days.strftime("%Y-%m-%d"), renewal=days.strftime("%m/%d/%Y"), cohort=days.strftime("%Y-%m"),
+        churned_on=np.where(frame["churned"] == 1, days.strftime("%Y-%m-%dT%H:%M:%SZ"), ""),
+        region=np.where(np.arange(len(frame)) % 2, "EMEA", "2024 plan"),  # text that starts like a date is no date
+    )
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    table = load_training_table(read_table(tmp_path / "customers.csv"))
+    for name in ("signup_date", "renewal", "cohort", "churned_on"):
+        assert table.dropped_columns[name] == "dates are not features", name
+    assert "region" in table.feature_columns
+
+
 def test_a_named_time_column_must_exist(make_table):
     with pytest.raises(ChurnInputError, match="features.snapshot: time column not found"):
         load_training_table(make_table(30, 3), time_column="snapshot")
