@@ -82,7 +82,18 @@ def load_tables(
     for name, frame in tables.items():  # numbers with marks ("$1,234.50"); plain ones are numbers already
         frame = _read_as_the_build_does(frame, name, list(numbers.get(name, {})), NUMBER, numbers.get(name))
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()), dates.get(name))
+    accounts = tables.get("accounts")
+    if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
+        tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])
     return tables
+
+
+def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """Accounts lacking ``created_at`` dated by their first subscription's start, as the build dates them
+    (``features.contract``); an account with no subscription is left out, as the build leaves it out."""
+    first = subscriptions.groupby(subscriptions["account_id"].astype("string"))["start_date"].min()
+    dated = accounts.assign(created_at=accounts["account_id"].astype("string").map(first).to_numpy())
+    return dated[dated["created_at"].notna()].reset_index(drop=True)
 
 
 def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) -> pd.DataFrame:

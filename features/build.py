@@ -94,6 +94,7 @@ class BuildReport:
     absent_columns: tuple[str, ...] = ()
     unbuilt_features: list[str] = field(default_factory=list)
     common_names: dict[str, str] = field(default_factory=dict)
+    derived_columns: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -110,6 +111,8 @@ class BuildReport:
         if self.common_names:
             read = ", ".join(f"{column} from {given!r}" for column, given in self.common_names.items())
             lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
+        lines += [f"{column}: the table has none, so {what} stands for it"
+                  for column, what in self.derived_columns.items()]
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         if self.absent_columns:
             unbuilt = ", ".join(self.unbuilt_features[:6]) + (
@@ -322,6 +325,7 @@ def build_feature_file(
         absent_columns=plan.prepared.absent_columns,
         unbuilt_features=plan.unbuilt,
         common_names=plan.prepared.common_names,
+        derived_columns=plan.prepared.derived_columns,
     )
 
 

@@ -114,6 +114,9 @@ COMMON_NAMES = {
                 "nps": ("score", "nps_score")},
     "users": {"account_id": ACCOUNT_NAMES, "user_id": ("id", *USER_NAMES)},
 }
+# What stands for accounts.created_at when an export lacks it, and why an account is then left out.
+FIRST_SUBSCRIPTION = "each account's first subscription start"
+NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
 
@@ -152,6 +155,7 @@ class Prepared:
     scheduled_ends: int = 0  # subscriptions ending after ``observed_until``: running through it, not churn yet
     absent_columns: tuple[str, ...] = ()  # "table.column" of each ``may_lack`` column a table lacks: empty throughout
     common_names: dict[str, str] = field(default_factory=dict)  # "table.column" → its column of a COMMON_NAMES name
+    derived_columns: dict[str, str] = field(default_factory=dict)  # "table.column" a table lacks → what stands for it
 
 
 @dataclass(frozen=True)
@@ -307,6 +311,9 @@ def prepare(
     with _reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
+    undated = "created_at" not in raw["accounts"].columns  # dated below by each account's first subscription
+    if undated:
+        raw["accounts"] = raw["accounts"].mutate(created_at=ibis.null("timestamp"))
     users = raw.pop("users", None)
     lacking = set() if users is None else {name for name, table in raw.items() if _lacks_accounts(name, table)}
     raw = {name: table.mutate(account_id=ibis.null("string")) if name in lacking else table
@@ -320,6 +327,11 @@ def prepare(
             with _reading(name):
                 typed[name] = keep(typed[name])
     typed, by_user, skipped = _with_accounts_of_users(typed, users, lacking, keep)
+    if undated:
+        with _reading("subscriptions"):
+            typed["accounts"], skipped[("accounts", NEVER_SUBSCRIBED)] = _dated_by_first_subscription(
+                typed["accounts"], typed["subscriptions"]
+            )
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, first_times, last_event = {}, {}, None
     for name, table in typed.items():
@@ -352,7 +364,22 @@ def prepare(
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
         scheduled_ends=int(scheduled), absent_columns=absent, common_names=common,
+        derived_columns={"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {},
     )
+
+
+def _dated_by_first_subscription(accounts: ir.Table, subscriptions: ir.Table) -> tuple[ir.Table, int]:
+    """Accounts without ``created_at``, dated by their first subscription's start, and how many accounts had
+    none: those are left out, as they never were customers (their logs' rows are then rows of unknown accounts).
+
+    A CRM or billing export may carry no creation date; the first subscription is when the account became a
+    customer, so tenure and the first 90 days count from it.
+    """
+    first = subscriptions.group_by("account_id").aggregate(first_start=subscriptions.start_date.min())
+    joined = accounts.left_join(first, "account_id")
+    dated = joined.select(*[joined.first_start.name(c) if c == "created_at" else joined[c] for c in accounts.columns])
+    never = _collect(dated.aggregate(n=dated.created_at.isnull().sum().fill_null(0)))["n"]
+    return (dated.filter(dated.created_at.notnull()) if never else dated), int(never)
 
 
 def _accounts_of_users(users: ir.Table) -> tuple[ir.Table, dict[tuple[str, str], int]]:

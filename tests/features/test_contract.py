@@ -239,6 +239,30 @@ def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_must_give_each
     assert "required column is missing" in error.value.problem and "users table" not in error.value.problem
 
 
+def test_accounts_without_a_creation_date_are_dated_by_their_first_subscription(tmp_path):
+    """A CRM or billing export may carry no creation date: the first subscription is when an account became a
+    customer. An account never subscribed is left out, counted, and its events are an unknown account's."""
+    tables = contract_tables()  # each account here was created on its first subscription's start
+    expected = build_features(tables, DATES, now=NOW)
+    prospect = pd.DataFrame({"account_id": ["prospect"], "plan": ["trial"], "seats": [1], "industry": ["retail"]})
+    visits = tables["events"].iloc[:2].assign(account_id="prospect")
+    undated = {
+        **tables,
+        "accounts": pd.concat([tables["accounts"].drop(columns="created_at"), prospect], ignore_index=True),
+        "events": pd.concat([tables["events"], visits], ignore_index=True),
+    }
+    out = tmp_path / "features.parquet"
+    folder = write_folder(tmp_path / "data", undated, csv=("accounts",))
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert report.skipped[("accounts", contract.NEVER_SUBSCRIBED)] == 1
+    assert report.skipped[("events", "unknown account")] == 2
+    assert f"accounts.created_at: the table has none, so {contract.FIRST_SUBSCRIPTION} stands for" in report.describe()
+    assert expected["account__tenure_days"].notna().all()
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"))["accounts"].set_index("account_id")
+    assert read["created_at"].to_dict() == tables["accounts"].set_index("account_id")["created_at"].to_dict()
+
+
 def test_unknown_accounts_do_not_stretch_the_observed_period():
     """A stray row outside the real history must not make unobserved windows count as zero, or unlabelled
     dates labelled: the log's first time and the data's last come from known accounts only."""
