@@ -8,10 +8,11 @@ DuckDB query over the same events file grouping by account and event type: the l
 feature build must do is read the log once. The bare passes are the groupings the features
 need from the log (counts per account, event type and time bucket; each user's activity as
 bits; a profile of the log), written as plain SQL: the least this feature set must do.
-With ``--events-format csv`` the events are written as CSV, as many companies export them, and
-both the floor and the build read that file. With ``--events-by-user`` a second folder holds the
-same log without its account column, as analytics trackers export it, and a users table giving each
-user's account; its build runs interleaved with the first and must give the same table.
+With ``--events-format csv`` (or ``jsonl``) the events are written as CSV (or JSON lines), as many
+companies export them, and both the floor and the build read that file. With ``--events-by-user`` a
+second folder holds the same log without its account column, as analytics trackers export it, and a
+users table giving each user's account; its build runs interleaved with the first and must give the
+same table.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ FLOOR = """
 import resource, sys, time, duckdb
 started = time.perf_counter()
 con = duckdb.connect()
-reader = "read_csv" if sys.argv[1].endswith(".csv") else "read_parquet"
+reader = {"csv": "read_csv", "jsonl": "read_json"}.get(sys.argv[1].rsplit(".", 1)[-1], "read_parquet")
 con.sql(f"CREATE TEMP TABLE floor AS SELECT account_id, event_type, count(*) AS n FROM {reader}('{sys.argv[1]}') GROUP BY ALL")
 print(con.sql("SELECT sum(n) FROM floor").fetchone()[0], time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -45,7 +46,8 @@ BARE_PASSES = """
 import json, resource, sys, time, duckdb
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
-log = f"{'read_csv' if sys.argv[1].endswith('.csv') else 'read_parquet'}('{sys.argv[1]}')"
+reader = {"csv": "read_csv", "jsonl": "read_json"}.get(sys.argv[1].rsplit(".", 1)[-1], "read_parquet")
+log = f"{reader}('{sys.argv[1]}')"
 bucket = "(epoch(timestamp) // 518400)::BIGINT"  # 6-day buckets: about as many as a build's segments
 queries = {
     "floor": f"SELECT account_id, event_type, count(*) FROM {log} GROUP BY ALL",
@@ -107,8 +109,8 @@ def keyed_by_user(data: Path, log: Path, folder: Path) -> Path:
         if path.stem not in ("events", "truth"):
             (folder / path.name).unlink(missing_ok=True)
             (folder / path.name).symlink_to(path.resolve())
-    reader = "read_csv" if log.suffix == ".csv" else "read_parquet"
-    options = "(HEADER)" if log.suffix == ".csv" else "(FORMAT parquet)"
+    reader = {".csv": "read_csv", ".jsonl": "read_json"}.get(log.suffix, "read_parquet")
+    options = {".csv": "(HEADER)", ".jsonl": "(FORMAT json)"}.get(log.suffix, "(FORMAT parquet)")
     in_duckdb(
         f"COPY (SELECT * EXCLUDE (account_id) FROM {reader}('{log}')) TO '{folder / log.name}' {options}",
         f"COPY (SELECT DISTINCT user_id, account_id FROM {reader}('{log}')) TO '{folder / 'users.parquet'}'",
@@ -127,7 +129,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--freq", default="monthly", choices=["monthly", "weekly"], help="Observation dates of the build.")
-    parser.add_argument("--events-format", default="parquet", choices=["parquet", "csv"], help="The events file's format.")
+    parser.add_argument("--events-format", default="parquet", choices=["parquet", "csv", "jsonl"],
+                        help="The events file's format.")
     parser.add_argument("--events-by-user", action="store_true", help="Also build from the log keyed by user alone.")
     parser.add_argument("--out", type=Path, default=Path("bench/out/features"))
     parser.add_argument("--repeats", type=int, default=3, help="Floor and build runs; the best of each is reported.")
@@ -137,8 +140,9 @@ def main() -> None:
     (events, gen_seconds), gen_peak, _ = run(GENERATE, str(data), str(args.accounts), str(args.months))
     events, gen_seconds = int(events), float(gen_seconds)
     log = data / f"events.{args.events_format}"
-    if args.events_format == "csv":
-        in_duckdb(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' (HEADER)")
+    if args.events_format != "parquet":
+        options = "(HEADER)" if args.events_format == "csv" else "(FORMAT json)"
+        in_duckdb(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' {options}")
         (data / "events.parquet").unlink()
     by_user = keyed_by_user(data, log, args.out / "data_by_user") if args.events_by_user else None
     floors, builds, peaks, stages, by_user_builds, by_user_peaks = [], [], [], [], [], []

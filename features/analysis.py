@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, find_table, not_parsed,
-    number_formats, read_as, unparsed_flags,
+    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, find_table, json_table,
+    not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
 
@@ -65,13 +65,19 @@ def load_tables(
             if name in REQUIRED_TABLES:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
-        parquet, first = files.format == "parquet", files.paths[0]
-        given = pq.read_schema(first).names if parquet else list(pd.read_csv(first, nrows=0).columns)
+        first = files.paths[0]
+        whole = _json_frame(name, first) if files.format == "json" else None  # its columns are known once read
+        given = (
+            pq.read_schema(first).names if files.format == "parquet"
+            else list(whole.columns) if whole is not None else list(pd.read_csv(first, nrows=0).columns)
+        )
         named = (column_names or {}).get(name)
         renames, left_out = contract_renames(name, given, named), displaced(given, named)
         wanted = [renames.get(column, column) for column in columns[name]] if columns and name in columns else None
-        if parquet:
+        if files.format == "parquet":
             frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in files.paths], ignore_index=True)
+        elif whole is not None:
+            frame = whole[wanted] if wanted else whole
         else:
             frame = pd.read_csv(first, usecols=wanted)
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
@@ -94,6 +100,15 @@ def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataF
     first = subscriptions.groupby(subscriptions["account_id"].astype("string"))["start_date"].min()
     dated = accounts.assign(created_at=accounts["account_id"].astype("string").map(first).to_numpy())
     return dated[dated["created_at"].notna()].reset_index(drop=True)
+
+
+def _json_frame(name: str, path: Path) -> pd.DataFrame:
+    """A JSON table as the build reads it (``features.contract.json_table``: nested objects' fields as columns)."""
+    con = ibis.duckdb.connect()
+    try:
+        return json_table(con, name, path).to_pandas()
+    finally:
+        con.disconnect()
 
 
 def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) -> pd.DataFrame:

@@ -126,6 +126,10 @@ NO_ACCOUNT = "no account_id, and a user_id not in users"
 EARLIEST_LOG_TIME = datetime(1990, 1, 1)
 PLACEHOLDER = f"dated before {EARLIEST_LOG_TIME:%Y} (a placeholder such as 1970-01-01, not a time)"
 
+# JSON files a table may be, one object per line or an array of objects.
+JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+# A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
+NO_DATE_FORMAT = "not a date"
 # Rows of a table looked at first for how it writes numeric dates and numbers; the whole table only when they cannot tell.
 SAMPLE_ROWS = 100_000
 # Forms of numeric dates read per column, the most frequent first; values of rarer forms are refused, named.
@@ -169,7 +173,8 @@ class TableFiles:
 
 def find_table(folder: Path, name: str) -> TableFiles | None:
     """``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark and many
-    exporters write), ``<name>.csv`` or ``<name>.csv.gz``, in that order; None when there is none of them."""
+    exporters write), ``<name>.csv`` or ``<name>.csv.gz``, or JSON (``JSON_SUFFIXES``), in that order; None when
+    there is none of them."""
     for candidate in (folder / f"{name}.parquet", folder / name):
         if candidate.is_file() and candidate.suffix == ".parquet":
             return TableFiles("parquet", candidate, [candidate])
@@ -181,6 +186,9 @@ def find_table(folder: Path, name: str) -> TableFiles | None:
     for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
         if csv.is_file():
             return TableFiles("csv", csv, [csv])
+    for suffix in JSON_SUFFIXES:
+        if (path := folder / f"{name}{suffix}").is_file():
+            return TableFiles("json", path, [path])
     return None
 
 
@@ -203,7 +211,10 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
 def _open(con, name: str, files: TableFiles) -> ir.Table:
     """One table on either engine, CSV columns all as text so the contract's own parsing types them and reports
     what fails. Spark reads a folder of parts itself; DuckDB is handed the part files. Parts may differ in their
-    columns (an export that gained one later): a column a part lacks is empty in its rows."""
+    columns (an export that gained one later): a column a part lacks is empty in its rows. JSON is read by
+    ``json_table``."""
+    if files.format == "json":
+        return json_table(con, name, files.source)
     if con.name == "pyspark":
         if files.format == "csv":
             return con.read_csv(files.source, inferSchema=False)
@@ -212,6 +223,40 @@ def _open(con, name: str, files: TableFiles) -> ir.Table:
         if files.format == "csv":
             return _csv_table(con, name, files.source)
         return con.read_parquet([str(path) for path in files.paths], union_by_name=len(files.paths) > 1)
+
+
+def json_table(con, name: str, path: Path) -> ir.Table:
+    """A JSON file, one object per line (as analytics trackers export events) or an array of objects, on either
+    engine, every value as text: the contract's own parsing types it and reports what fails, and the table is
+    parsed once and kept, as a CSV's is (DuckDB would read text that looks like a time as one itself; Spark does
+    not). An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their own, each
+    one no column already has the name of."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as file:
+            start = file.read(1024).lstrip()[:1]
+    except OSError as exc:  # a .gz that is not gzip
+        raise ChurnInputError(f"{path.name} cannot be read: {exc}", table=name) from None
+    if not start:
+        raise ChurnInputError(f"{path.name} is empty", table=name)
+    array = start == "["
+    with _reading(name):
+        if con.name == "pyspark":
+            table = con.read_json(str(path), multiLine=array)
+        else:
+            table = con.read_json(
+                str(path), format="array" if array else "newline_delimited", sample_size=-1,
+                dateformat=NO_DATE_FORMAT, timestampformat=NO_DATE_FORMAT,
+            )
+    nested = [column for column in table.columns if table[column].type().is_struct()]
+    values = {column: table[column] for column in table.columns if column not in nested}
+    for column in nested:
+        for field_name in table[column].type().names:
+            values.setdefault(field_name, table[column][field_name])
+    return table.select(**{  # lists and deeper objects are no contract value; every other value as text
+        column: value if value.type().is_string() else value.cast("string")
+        for column, value in values.items() if not value.type().is_nested()
+    })
 
 
 def _csv_table(con, name: str, path: Path) -> ir.Table:

@@ -650,6 +650,44 @@ def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
         build_feature_file(tmp_path / "empty", tmp_path / "empty.parquet", as_of=DATES, now=NOW)
 
 
+def test_tables_may_be_json_lines_or_arrays_and_nested_objects_give_their_fields(tmp_path):
+    """Analytics trackers export events as JSON lines, Mixpanel's with each event's time and user inside a nested
+    ``properties`` object; a helpdesk's API gives an array of objects. Their text times are read as a CSV's are."""
+    import gzip
+    import json
+
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {n: tables[n] for n in ("accounts", "subscriptions", "emails", "surveys")})
+    events = tables["events"]
+    with gzip.open(folder / "events.jsonl.gz", "wt") as file:
+        for row in events.itertuples():
+            properties = {"time": int(row.timestamp.timestamp()), "distinct_id": row.user_id, "$browser": "Chrome"}
+            file.write(json.dumps({"event": row.event_type, "properties": properties}) + "\n")
+    pd.DataFrame({"user_id": events["user_id"], "org": events["account_id"]}).drop_duplicates().to_json(
+        folder / "users.ndjson", orient="records", lines=True
+    )
+    tickets = tables["tickets"].assign(opened_at=tables["tickets"]["opened_at"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+    tickets.to_json(folder / "tickets.json", orient="records", date_format="iso")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns.users]\naccount_id = "org"\n')
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    built = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False)
+    assert report.common_names["events.timestamp"] == "time" and report.common_names["events.user_id"] == "distinct_id"
+    read = analysis.load_tables(folder, ("accounts", "subscriptions", "events"))["events"]
+    assert read["timestamp"].min() == T("2024-06-01")  # the notebooks read the nested Unix times too
+
+    (folder / "tickets.json").write_text('[{"ticket_id": "t1", "account_id": "stay"}, {"ticket_id": ')
+    with pytest.raises(ChurnInputError, match=r"^tickets: cannot be read: .*JSON"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    (folder / "tickets.json").write_text("  ")
+    with pytest.raises(ChurnInputError, match=r"^tickets: tickets\.json is empty"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), built)  # a refused build leaves the last output as it was
+
+
 def test_a_csv_line_that_does_not_parse_is_named(tmp_path):
     """A field too many (a comma in an unquoted category) would shift that row's later columns: refused, not guessed."""
     folder = write_folder(tmp_path / "data", contract_tables(), csv=("tickets",))

@@ -42,10 +42,10 @@ def _feature_table(con, data) -> pd.DataFrame:
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
-    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), survey
-    times as Unix milliseconds, emails naming users alone (their accounts in a users table), accounts with a
-    founding year and a closing date as text, CSAT as Zendesk writes it (good, bad, offered), and columns an export
-    often lacks (the tickets' priority and category, the emails' clicks)."""
+    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), surveys
+    as JSON lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their
+    accounts in a users table), accounts with a founding year and a closing date as text, CSAT as Zendesk writes it
+    (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -74,8 +74,12 @@ def _as_another_company_exports_it(data) -> None:
             frame["mrr"] = [f"${m:,.2f}" if i % 2 else f"USD {m:,.2f}" for i, m in enumerate(frame["mrr"])]
         (data / f"{name}.parquet").unlink()
         frame.to_csv(data / f"{name}.csv", index=False)
-    responded = frames["surveys"]["responded_at"]
-    frames["surveys"]["responded_at"] = (responded - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
+    surveys = frames.pop("surveys")  # as JSON lines, the answer nested, its time in Unix milliseconds
+    surveys["responded_at"] = (surveys["responded_at"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
+    answers = surveys[["nps", "responded_at"]].to_dict("records")
+    nested = surveys[["account_id", "user_id"]].assign(answer=answers)
+    nested.to_json(data / "surveys.jsonl", orient="records", lines=True)
+    (data / "surveys.parquet").unlink()
     events = frames.pop("events").rename(columns={"account_id": "AccountId", "event_type": "Event Type"})
     (data / "events.parquet").unlink()
     (data / "events").mkdir()
