@@ -211,7 +211,10 @@ def select_features(frame: pd.DataFrame, *, max_categories: int) -> tuple[list[s
 
 
 # Dates as text: ISO 8601 (2024-09-20, 2024-09-20T17:05:00Z), a month (2024-09), or numeric (09/20/2024, 20.09.24).
-TEXT_DATE = r"^([0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?([T ].*)?|[0-9]{1,2}[/.-][0-9]{1,2}[/.-]([0-9]{2}|[0-9]{4})( .*)?)$"
+TEXT_DATE = (
+    r"^([0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?([T ][0-9].*)?"  # ISO 8601, or a month
+    r"|[0-9]{1,2}[/.-][0-9]{1,2}[/.-]([0-9]{2}|[0-9]{4})( [0-9].*)?)$"  # numeric
+)
 
 
 def holds_dates(series: pd.Series) -> bool:
@@ -220,10 +223,9 @@ def holds_dates(series: pd.Series) -> bool:
     Read as text, a column of signup or renewal dates would become a category: one level per day, none of them
     seen again in the rows a model scores, and a date such as ``churned_on`` would tell the label outright.
     """
-    given = blanks_as_missing(series)
-    if given is series and not is_categorical(series):
+    if not is_categorical(series):
         return False
-    given = given.dropna().astype("string")
+    given = blanks_as_missing(series.astype("string")).dropna()
     return bool(len(given)) and bool(given.str.fullmatch(TEXT_DATE).all())
 
 

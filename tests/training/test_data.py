@@ -84,7 +84,7 @@ def test_dates_a_csv_holds_as_text_are_not_features(tmp_path, make_table):
     frame = frame.assign(
         signup_date=days.strftime("%Y-%m-%d"), renewal=days.strftime("%m/%d/%Y"), cohort=days.strftime("%Y-%m"),
         churned_on=np.where(frame["churned"] == 1, days.strftime("%Y-%m-%dT%H:%M:%SZ"), ""),
-        region=np.where(np.arange(len(frame)) % 2, "EMEA", "2024 plan"),  # text that starts like a date is no date
+        region=np.where(np.arange(len(frame)) % 2, "EMEA", "2024-12 plan"),  # text that starts like a date is none
     )
     frame.to_csv(tmp_path / "customers.csv", index=False)
     table = load_training_table(read_table(tmp_path / "customers.csv"))
