@@ -66,7 +66,7 @@ def load_tables(
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
         first = files.paths[0]
-        whole = _json_frame(name, first) if files.format == "json" else None  # its columns are known once read
+        whole = _json_frame(name, files.paths) if files.format == "json" else None  # its columns are known once read
         given = (
             pq.read_schema(first).names if files.format == "parquet"
             else list(whole.columns) if whole is not None else list(pd.read_csv(first, nrows=0).columns)
@@ -102,11 +102,11 @@ def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataF
     return dated[dated["created_at"].notna()].reset_index(drop=True)
 
 
-def _json_frame(name: str, path: Path) -> pd.DataFrame:
+def _json_frame(name: str, paths: list[Path]) -> pd.DataFrame:
     """A JSON table as the build reads it (``features.contract.json_table``: nested objects' fields as columns)."""
     con = ibis.duckdb.connect()
     try:
-        return json_table(con, name, path).to_pandas()
+        return json_table(con, name, paths).to_pandas()
     finally:
         con.disconnect()
 

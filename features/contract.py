@@ -173,16 +173,19 @@ class TableFiles:
 
 def find_table(folder: Path, name: str) -> TableFiles | None:
     """``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark and many
-    exporters write), ``<name>.csv`` or ``<name>.csv.gz``, or JSON (``JSON_SUFFIXES``), in that order; None when
-    there is none of them."""
+    exporters write) or of JSON parts, ``<name>.csv`` or ``<name>.csv.gz``, or JSON (``JSON_SUFFIXES``), in that
+    order; None when there is none of them."""
     for candidate in (folder / f"{name}.parquet", folder / name):
         if candidate.is_file() and candidate.suffix == ".parquet":
             return TableFiles("parquet", candidate, [candidate])
         if candidate.is_dir():
-            parts = sorted(path for path in candidate.rglob("*.parquet") if not path.name.startswith((".", "_")))
-            if not parts:
-                raise ChurnInputError(f"folder {candidate} holds no .parquet files", table=name)
-            return TableFiles("parquet", candidate, parts)
+            hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
+            files = sorted(path for path in candidate.rglob("*") if path.is_file() and not path.name.startswith(hidden))
+            if parts := [path for path in files if path.suffix == ".parquet"]:
+                return TableFiles("parquet", candidate, parts)
+            if parts := [path for path in files if path.name.endswith(JSON_SUFFIXES)]:
+                return TableFiles("json", candidate, parts)  # an analytics export's hourly or daily files
+            raise ChurnInputError(f"folder {candidate} holds no .parquet or JSON files", table=name)
     for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
         if csv.is_file():
             return TableFiles("csv", csv, [csv])
@@ -214,7 +217,7 @@ def _open(con, name: str, files: TableFiles) -> ir.Table:
     columns (an export that gained one later): a column a part lacks is empty in its rows. JSON is read by
     ``json_table``."""
     if files.format == "json":
-        return json_table(con, name, files.source)
+        return json_table(con, name, files.paths)
     if con.name == "pyspark":
         if files.format == "csv":
             return con.read_csv(files.source, inferSchema=False)
@@ -225,28 +228,31 @@ def _open(con, name: str, files: TableFiles) -> ir.Table:
         return con.read_parquet([str(path) for path in files.paths], union_by_name=len(files.paths) > 1)
 
 
-def json_table(con, name: str, path: Path) -> ir.Table:
+def json_table(con, name: str, paths: list[Path]) -> ir.Table:
     """A JSON file, one object per line (as analytics trackers export events) or an array of objects, on either
     engine, every value as text: the contract's own parsing types it and reports what fails, and the table is
     parsed once and kept, as a CSV's is (DuckDB would read text that looks like a time as one itself; Spark does
-    not). An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their own, each
-    one no column already has the name of."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    not). ``paths`` are one file or the parts of a folder, which may differ in their keys: a key a part lacks is
+    empty in its rows. An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their
+    own, each one no column already has the name of."""
+    first = paths[0]
+    opener = gzip.open if first.suffix == ".gz" else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as file:
+        with opener(first, "rt", encoding="utf-8", errors="replace") as file:
             start = file.read(1024).lstrip()[:1]
     except OSError as exc:  # a .gz that is not gzip
-        raise ChurnInputError(f"{path.name} cannot be read: {exc}", table=name) from None
+        raise ChurnInputError(f"{first.name} cannot be read: {exc}", table=name) from None
     if not start:
-        raise ChurnInputError(f"{path.name} is empty", table=name)
+        raise ChurnInputError(f"{first.name} is empty", table=name)
     array = start == "["
+    locations = [str(path) for path in paths]
     with _reading(name):
         if con.name == "pyspark":
-            table = con.read_json(str(path), multiLine=array)
+            table = con.read_json(locations, multiLine=array)
         else:
             options = {"format": "array" if array else "newline_delimited", "dateformat": NO_DATE_FORMAT,
                        "timestampformat": NO_DATE_FORMAT}
-            table = con.read_json(str(path), columns=_json_columns(con, path, options), **options)
+            table = con.read_json(locations, columns=_json_columns(con, locations, options), **options)
     nested = [column for column in table.columns if table[column].type().is_struct()]
     values = {column: table[column] for column in table.columns if column not in nested}
     for column in nested:
@@ -258,16 +264,17 @@ def json_table(con, name: str, path: Path) -> ir.Table:
     })
 
 
-def _json_columns(con, path: Path, options: dict[str, str]) -> dict[str, str]:
-    """Column → DuckDB type of a JSON file, every object looked at (a key a sample missed would fail a later read).
+def _json_columns(con, locations: list[str], options: dict[str, str]) -> dict[str, str]:
+    """Column → DuckDB type of JSON files, every object of every file looked at (a key a sample missed would fail
+    a later read).
 
     Found once, and handed to each read, since DuckDB would otherwise look at every object again each time the
     table is read: 13 s for each read of the bench's 1 GB of events, against 0.8 s for the read itself.
     """
     given = ", ".join(f"{key} = '{value}'" for key, value in options.items())
-    location = str(path).replace("'", "''")
-    described = con.raw_sql(f"DESCRIBE SELECT * FROM read_json('{location}', sample_size = -1, {given})").fetchall()
-    return {row[0]: row[1] for row in described}
+    files = ", ".join("'" + location.replace("'", "''") + "'" for location in locations)
+    query = f"DESCRIBE SELECT * FROM read_json([{files}], sample_size = -1, union_by_name = true, {given})"
+    return {row[0]: row[1] for row in con.raw_sql(query).fetchall()}
 
 
 def _csv_table(con, name: str, path: Path) -> ir.Table:

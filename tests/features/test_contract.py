@@ -646,13 +646,14 @@ def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "gz.parquet"), expected, check_dtype=False)
     write_folder(tmp_path / "empty", {name: tables[name] for name in ("accounts", "subscriptions")})
     (tmp_path / "empty" / "events.parquet").mkdir()
-    with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet files"):
+    with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet or JSON files"):
         build_feature_file(tmp_path / "empty", tmp_path / "empty.parquet", as_of=DATES, now=NOW)
 
 
 def test_tables_may_be_json_lines_or_arrays_and_nested_objects_give_their_fields(tmp_path):
     """Analytics trackers export events as JSON lines, Mixpanel's with each event's time and user inside a nested
-    ``properties`` object; a helpdesk's API gives an array of objects. Their text times are read as a CSV's are."""
+    ``properties`` object, others as a folder of daily files; a helpdesk's API gives an array of objects. Their
+    text times are read as a CSV's are."""
     import gzip
     import json
 
@@ -669,6 +670,12 @@ def test_tables_may_be_json_lines_or_arrays_and_nested_objects_give_their_fields
     )
     tickets = tables["tickets"].assign(opened_at=tables["tickets"]["opened_at"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
     tickets.to_json(folder / "tickets.json", orient="records", date_format="iso")
+    (folder / "emails.parquet").unlink()  # as daily files of an export, the later ones with a key more
+    (folder / "emails").mkdir()
+    for day, (_, part) in enumerate(tables["emails"].groupby(tables["emails"].index % 2)):
+        part = part.assign(campaign="renewal") if day else part
+        part.to_json(folder / "emails" / f"day-{day}.json.gz", orient="records", lines=True, date_format="iso")
+    (folder / "emails" / "_SUCCESS").touch()
     mapping = tmp_path / "mapping.toml"
     mapping.write_text('[columns.users]\naccount_id = "org"\n')
     out = tmp_path / "features.parquet"
