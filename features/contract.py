@@ -114,6 +114,9 @@ COMMON_NAMES = {
                 "nps": ("score", "nps_score")},
     "users": {"account_id": ACCOUNT_NAMES, "user_id": ("id", *USER_NAMES)},
 }
+# A flat accounts table's column saying when each customer left, when there is no subscriptions table.
+SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
+                     "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
@@ -204,7 +207,7 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
     for name, spec in CONTRACT.items():
         files = find_table(folder, name)
         if files is None:
-            if spec.required:
+            if spec.required and name != "subscriptions":  # accounts with churn dates may stand for subscriptions
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
         else:
             tables[name] = _open(con, name, files)
@@ -353,7 +356,7 @@ def prepare(
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
-        if spec.required and name not in raw:
+        if spec.required and name not in raw and name != "subscriptions":
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
     unused = {}  # "table.column" → why it is not carried
@@ -368,7 +371,13 @@ def prepare(
         renames = contract_renames(name, list(table.columns), named)
         common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
         named_raw[name] = table.rename(renames) if renames else table
-    raw = named_raw
+    raw, derived = named_raw, {}
+    if "subscriptions" not in raw:  # a flat customer table: one subscription per account, to its churn date
+        end = subscription_end(list(raw["accounts"].columns))
+        raw["subscriptions"], given = _subscriptions_of_accounts(raw["accounts"], end)
+        raw["accounts"] = raw["accounts"].drop(*given)
+        derived["subscriptions"] = f"one subscription per account, from its created_at to its {end}"
+        unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
     with _reading("accounts"):
@@ -427,8 +436,34 @@ def prepare(
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
         scheduled_ends=int(scheduled), absent_columns=absent, common_names=common,
-        derived_columns={"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {},
+        derived_columns={**derived, **({"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {})},
     )
+
+
+def subscription_end(columns: list[str]) -> str:
+    """The column of a flat accounts table that ends each account's one subscription (``SUBSCRIPTION_ENDS``): a
+    company without a subscriptions table, whose accounts export says when each customer left."""
+    ends = [column for column in columns if plain(column) in {plain(name) for name in SUBSCRIPTION_ENDS}]
+    if len(ends) != 1 or "created_at" not in columns:
+        found = f"it has {', '.join(map(repr, ends))}, which is more than one" if ends else "it has none"
+        raise ChurnInputError(
+            "required table is missing; a flat accounts table may stand for it, one subscription per account from "
+            f"its created_at to the one column saying when it left ({', '.join(SUBSCRIPTION_ENDS[:4])}, …), but "
+            + (found if "created_at" in columns else "it has no created_at"),
+            table="subscriptions",
+        )
+    return ends[0]
+
+
+def _subscriptions_of_accounts(accounts: ir.Table, end: str) -> tuple[ir.Table, dict[str, str]]:
+    """One subscription per account, from its ``created_at`` to its ``end`` (empty while a customer), with the
+    accounts' seats and, when they have one, their MRR column; and the accounts' columns so read besides the
+    contract's own → the subscription column each is."""
+    given = {end: "end_date", **{column: "mrr" for column in accounts.columns if plain(column) == "mrr"}}
+    columns = {"account_id": accounts.account_id, "start_date": accounts.created_at}
+    columns |= {read: accounts[column] for column, read in given.items()}
+    columns |= {"seats": accounts.seats} if "seats" in accounts.columns else {}
+    return accounts.select(**columns), given
 
 
 def _dated_by_first_subscription(accounts: ir.Table, subscriptions: ir.Table) -> tuple[ir.Table, int]:

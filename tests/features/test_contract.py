@@ -263,6 +263,35 @@ def test_accounts_without_a_creation_date_are_dated_by_their_first_subscription(
     assert read["created_at"].to_dict() == tables["accounts"].set_index("account_id")["created_at"].to_dict()
 
 
+def test_a_flat_accounts_table_with_churn_dates_stands_for_the_subscriptions(tmp_path):
+    """A company without a billing export hands its customer table: one subscription per account, from its
+    created_at to its churn date, with its MRR; the notebooks read the same subscriptions."""
+    tables = contract_tables()
+    kept = ["stay", "leave", "newbie"]  # one subscription each
+    accounts = tables["accounts"][tables["accounts"]["account_id"].isin(kept)].reset_index(drop=True)
+    subscriptions = tables["subscriptions"][tables["subscriptions"]["account_id"].isin(kept)].reset_index(drop=True)
+    expected = build_features({**tables, "accounts": accounts, "subscriptions": subscriptions}, DATES, now=NOW)
+    flat = accounts.merge(subscriptions[["account_id", "end_date", "mrr"]], on="account_id")
+    flat = flat.rename(columns={"end_date": "Churned At", "mrr": "MRR"})
+    folder = write_folder(tmp_path / "data", {**tables, "accounts": flat}, csv=("accounts",))
+    (folder / "subscriptions.parquet").unlink()
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert expected["churned"].eq(1).any() and expected["account__mrr"].gt(0).all()  # labels and MRR to compare
+    stands_in = "one subscription per account, from its created_at to its Churned At"
+    assert f"subscriptions: the table has none, so {stands_in} stands for it" in report.describe()
+    assert report.unused_columns["accounts.MRR"] == "read as subscriptions.mrr"
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]
+    assert read["end_date"].tolist() == subscriptions["end_date"].tolist()
+
+    for columns, problem in (([], "it has none"), (["Churned At", "cancelled_on"], "more than one")):
+        frame = flat.drop(columns="Churned At").assign(**{column: flat["Churned At"] for column in columns})
+        unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
+        with pytest.raises(ChurnInputError, match=f"^subscriptions: required table is missing; .*{problem}"):
+            build_features({**unbilled, "accounts": frame}, DATES, now=NOW)
+
+
 def test_unknown_accounts_do_not_stretch_the_observed_period():
     """A stray row outside the real history must not make unobserved windows count as zero, or unlabelled
     dates labelled: the log's first time and the data's last come from known accounts only."""
