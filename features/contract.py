@@ -376,7 +376,7 @@ def prepare(
         end = subscription_end(list(raw["accounts"].columns))
         raw["subscriptions"], given = _subscriptions_of_accounts(raw["accounts"], end)
         raw["accounts"] = raw["accounts"].drop(*given)
-        derived["subscriptions"] = f"one subscription per account, from its created_at to its {end}"
+        derived["subscriptions"] = f"one subscription per account (from its created_at to its {end})"
         unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))

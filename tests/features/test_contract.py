@@ -279,7 +279,7 @@ def test_a_flat_accounts_table_with_churn_dates_stands_for_the_subscriptions(tmp
     report = build_feature_file(folder, out, as_of=DATES, now=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
     assert expected["churned"].eq(1).any() and expected["account__mrr"].gt(0).all()  # labels and MRR to compare
-    stands_in = "one subscription per account, from its created_at to its Churned At"
+    stands_in = "one subscription per account (from its created_at to its Churned At)"
     assert f"subscriptions: the table has none, so {stands_in} stands for it" in report.describe()
     assert report.unused_columns["accounts.MRR"] == "read as subscriptions.mrr"
     read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]
