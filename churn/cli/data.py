@@ -27,7 +27,10 @@ def generate(
 
 
 def features(
-    data: Annotated[Path, typer.Option(help="Data folder in the contract: per table a Parquet file or folder of parts, or a CSV (maybe .gz).")],
+    data: Annotated[Path, typer.Option(
+        help="Data folder in the contract: per table a Parquet file or folder of parts, a CSV (maybe .gz), or JSON "
+        "(lines, an array, or a folder of parts)."
+    )],
     out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
     as_of: Annotated[
         Optional[list[str]], typer.Option("--as-of", help="Observation date (YYYY-MM-DD); repeatable. Default: every period at --freq.")
