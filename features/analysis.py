@@ -18,10 +18,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, find_table, json_table,
-    not_parsed, number_formats, read_as, subscription_end, unparsed_flags,
+    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, not_parsed, number_formats,
+    read_as, subscription_end, unparsed_flags,
 )
 from features.errors import ChurnInputError
+from features.files import find_table, json_table
 from features.windows import plain
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
@@ -48,7 +49,7 @@ def load_tables(
     date_order: str | None = None,
     decimal_mark: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read the contract tables found in ``data_dir`` (as ``features.contract.find_table`` finds them), times parsed
+    """Read the contract tables found in ``data_dir`` (as ``features.files.find_table`` finds them), times parsed
     as the build parses them.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
@@ -115,7 +116,7 @@ def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataF
 
 
 def _json_frame(name: str, paths: list[Path]) -> pd.DataFrame:
-    """A JSON table as the build reads it (``features.contract.json_table``: nested objects' fields as columns)."""
+    """A JSON table as the build reads it (``features.files.json_table``: nested objects' fields as columns)."""
     con = ibis.duckdb.connect()
     try:
         return json_table(con, name, paths).to_pandas()

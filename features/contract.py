@@ -1,4 +1,4 @@
-"""The data contract at the edge: find and read the tables, give columns their types, refuse bad input.
+"""The data contract at the edge: which tables a company hands us, their columns and types, and bad input refused.
 
 Everything here runs before a feature is computed, so a bad file stops the build with one
 error naming the table, the column and the problem, and nothing is written. Rows that are
@@ -7,19 +7,17 @@ usable but must not count (unknown accounts, dated after the cut-off) are remove
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import ibis
 import ibis.expr.types as ir
 
 from features.errors import ChurnInputError
+from features.files import find_table, open_table, reading
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
     RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, from_epoch, text_time,
@@ -129,10 +127,6 @@ NO_ACCOUNT = "no account_id, and a user_id not in users"
 EARLIEST_LOG_TIME = datetime(1990, 1, 1)
 PLACEHOLDER = f"dated before {EARLIEST_LOG_TIME:%Y} (a placeholder such as 1970-01-01, not a time)"
 
-# JSON files a table may be, one object per line or an array of objects.
-JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
-# A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
-NO_DATE_FORMAT = "not a date"
 # Rows of a table looked at first for how it writes numeric dates and numbers; the whole table only when they cannot tell.
 SAMPLE_ROWS = 100_000
 # Forms of numeric dates read per column, the most frequent first; values of rarer forms are refused, named.
@@ -165,41 +159,8 @@ class Prepared:
     derived_columns: dict[str, str] = field(default_factory=dict)  # "table.column" a table lacks → what stands for it
 
 
-@dataclass(frozen=True)
-class TableFiles:
-    """Where one table lives: Parquet (one file, or the part files of a folder) or CSV (one file, maybe gzipped)."""
-
-    format: str
-    source: Path  # the file, or the folder of parts
-    paths: list[Path]
-
-
-def find_table(folder: Path, name: str) -> TableFiles | None:
-    """``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark and many
-    exporters write) or of JSON parts, ``<name>.csv`` or ``<name>.csv.gz``, or JSON (``JSON_SUFFIXES``), in that
-    order; None when there is none of them."""
-    for candidate in (folder / f"{name}.parquet", folder / name):
-        if candidate.is_file() and candidate.suffix == ".parquet":
-            return TableFiles("parquet", candidate, [candidate])
-        if candidate.is_dir():
-            hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
-            files = sorted(path for path in candidate.rglob("*") if path.is_file() and not path.name.startswith(hidden))
-            if parts := [path for path in files if path.suffix == ".parquet"]:
-                return TableFiles("parquet", candidate, parts)
-            if parts := [path for path in files if path.name.endswith(JSON_SUFFIXES)]:
-                return TableFiles("json", candidate, parts)  # an analytics export's hourly or daily files
-            raise ChurnInputError(f"folder {candidate} holds no .parquet or JSON files", table=name)
-    for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
-        if csv.is_file():
-            return TableFiles("csv", csv, [csv])
-    for suffix in JSON_SUFFIXES:
-        if (path := folder / f"{name}{suffix}").is_file():
-            return TableFiles("json", path, [path])
-    return None
-
-
 def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
-    """Open every contract table present in ``data_dir`` (see ``find_table``) on an Ibis connection."""
+    """Open every contract table present in ``data_dir`` (see ``features.files.find_table``) on an Ibis connection."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
@@ -210,120 +171,8 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
             if spec.required and name != "subscriptions":  # accounts with churn dates may stand for subscriptions
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
         else:
-            tables[name] = _open(con, name, files)
+            tables[name] = open_table(con, name, files)
     return tables
-
-
-def _open(con, name: str, files: TableFiles) -> ir.Table:
-    """One table on either engine, CSV columns all as text so the contract's own parsing types them and reports
-    what fails. Spark reads a folder of parts itself; DuckDB is handed the part files. Parts may differ in their
-    columns (an export that gained one later): a column a part lacks is empty in its rows. JSON is read by
-    ``json_table``."""
-    if files.format == "json":
-        return json_table(con, name, files.paths)
-    if con.name == "pyspark":
-        if files.format == "csv":
-            return con.read_csv(files.source, inferSchema=False)
-        return con.read_parquet(str(files.source), mergeSchema=True)
-    with _reading(name):
-        if files.format == "csv":
-            return _csv_table(con, name, files.source)
-        return con.read_parquet([str(path) for path in files.paths], union_by_name=len(files.paths) > 1)
-
-
-def json_table(con, name: str, paths: list[Path]) -> ir.Table:
-    """A JSON file, one object per line (as analytics trackers export events) or an array of objects, on either
-    engine, every value as text: the contract's own parsing types it and reports what fails, and the table is
-    parsed once and kept, as a CSV's is (DuckDB would read text that looks like a time as one itself; Spark does
-    not). ``paths`` are one file or the parts of a folder, which may differ in their keys: a key a part lacks is
-    empty in its rows. An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their
-    own, each one no column already has the name of."""
-    first = paths[0]
-    opener = gzip.open if first.suffix == ".gz" else open
-    try:
-        with opener(first, "rt", encoding="utf-8", errors="replace") as file:
-            start = file.read(1024).lstrip()[:1]
-    except OSError as exc:  # a .gz that is not gzip
-        raise ChurnInputError(f"{first.name} cannot be read: {exc}", table=name) from None
-    if not start:
-        raise ChurnInputError(f"{first.name} is empty", table=name)
-    array = start == "["
-    locations = [str(path) for path in paths]
-    with _reading(name):
-        if con.name == "pyspark":
-            table = con.read_json(locations, multiLine=array)
-        else:
-            options = {"format": "array" if array else "newline_delimited", "dateformat": NO_DATE_FORMAT,
-                       "timestampformat": NO_DATE_FORMAT}
-            table = con.read_json(locations, columns=_json_columns(con, locations, options), **options)
-    nested = [column for column in table.columns if table[column].type().is_struct()]
-    values = {column: table[column] for column in table.columns if column not in nested}
-    for column in nested:
-        for field_name in table[column].type().names:
-            values.setdefault(field_name, table[column][field_name])
-    return table.select(**{  # lists and deeper objects are no contract value; every other value as text
-        column: value if value.type().is_string() else value.cast("string")
-        for column, value in values.items() if not value.type().is_nested()
-    })
-
-
-def _json_columns(con, locations: list[str], options: dict[str, str]) -> dict[str, str]:
-    """Column → DuckDB type of JSON files, every object of every file looked at (a key a sample missed would fail
-    a later read).
-
-    Found once, and handed to each read, since DuckDB would otherwise look at every object again each time the
-    table is read: 13 s for each read of the bench's 1 GB of events, against 0.8 s for the read itself.
-    """
-    given = ", ".join(f"{key} = '{value}'" for key, value in options.items())
-    files = ", ".join("'" + location.replace("'", "''") + "'" for location in locations)
-    query = f"DESCRIBE SELECT * FROM read_json([{files}], sample_size = -1, union_by_name = true, {given})"
-    return {row[0]: row[1] for row in con.raw_sql(query).fetchall()}
-
-
-def _csv_table(con, name: str, path: Path) -> ir.Table:
-    """A CSV file, every column as text, once checked whole: a line that does not parse (a field too many or too
-    few, an unclosed quote, bytes that are not UTF-8) is refused, naming the line. DuckDB records such lines in
-    the rejects table rather than stopping at the first. UTF-16 is read when the file starts with its byte-order
-    mark."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as file:
-            start = file.read(2)
-    except OSError as exc:  # a .gz that is not gzip
-        raise ChurnInputError(f"{path.name} cannot be read: {exc}", table=name) from None
-    if not start:
-        raise ChurnInputError(f"{path.name} is empty", table=name)
-    encoding = "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8"  # a byte-order mark: Excel's "Unicode text"
-    rejects, scans = ibis.util.gen_name("churn_rejects"), ibis.util.gen_name("churn_reject_scans")
-    table = con.read_csv(
-        path, all_varchar=True, encoding=encoding, store_rejects=True, rejects_table=rejects, rejects_scan=scans
-    )
-    table.count().execute()
-    bad = con.table(rejects)
-    summary = _collect(bad.aggregate(lines=bad.line.nunique(), first=bad.line.min()))
-    if summary["lines"]:
-        example = _collect(bad.filter(bad.line == summary["first"]).limit(1))
-        raise ChurnInputError(
-            f"{summary['lines']} line(s) of {path.name} cannot be read as CSV, e.g. line {example['line']} "
-            f"({example['error_message']}): {_shortened(example['csv_line'])!r}",
-            table=name,
-        )
-    return table
-
-
-@contextlib.contextmanager
-def _reading(name: str):
-    """Errors DuckDB raises while reading a table's files (not Parquet, a schema it cannot reconcile, a damaged
-    file) become input errors naming the table."""
-    try:
-        yield
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise ChurnInputError(f"cannot be read: {str(exc).splitlines()[0]}", table=name) from None
-
-
-def _shortened(text: str | None, limit: int = 120) -> str:
-    text = text or ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def prepare(
@@ -380,7 +229,7 @@ def prepare(
         unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
-    with _reading("accounts"):
+    with reading("accounts"):
         carried, not_carried = account_attributes(raw["accounts"], attributes)
     unused |= not_carried
     undated = "created_at" not in raw["accounts"].columns  # dated below by each account's first subscription
@@ -396,18 +245,18 @@ def prepare(
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
         if _parses_text(table, name) and name not in lacking:  # a log lacking accounts is kept once they are found
-            with _reading(name):
+            with reading(name):
                 typed[name] = keep(typed[name])
     typed, by_user, skipped = _with_accounts_of_users(typed, users, lacking, keep)
     if undated:
-        with _reading("subscriptions"):
+        with reading("subscriptions"):
             typed["accounts"], skipped[("accounts", NEVER_SUBSCRIBED)] = _dated_by_first_subscription(
                 typed["accounts"], typed["subscriptions"]
             )
     accounts = typed["accounts"].filter(typed["accounts"].created_at <= cutoff)
     tables, first_times, last_event = {}, {}, None
     for name, table in typed.items():
-        with _reading(name):
+        with reading(name):
             profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile, formats[name])
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
@@ -428,7 +277,7 @@ def prepare(
         raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="events")
     until = observed_until or last_event
     subscriptions = tables["subscriptions"]
-    with _reading("subscriptions"):
+    with reading("subscriptions"):
         scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]
     absent = tuple(
         f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns
@@ -513,11 +362,11 @@ def _with_accounts_of_users(
     ]
     if not needing:
         return typed, set(), {}
-    with _reading("users"):
+    with reading("users"):
         lookup, skipped = _accounts_of_users(users)
     completed = {}
     for name in needing:
-        with _reading(name):
+        with reading(name):
             completed[name] = keep(_attributed(typed[name], lookup))
     return {**typed, **completed}, set(needing), skipped
 
@@ -532,7 +381,7 @@ def _names_users_alone(name: str, log: ir.Table) -> bool:
     if "user_id" not in log.columns:
         return False
     alone = (log.account_id.isnull() & log.user_id.notnull()).sum().fill_null(0)
-    with _reading(name):
+    with reading(name):
         return bool(_collect(log.aggregate(n=alone))["n"])
 
 
@@ -559,7 +408,7 @@ def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> di
         columns = [c for c in _time_columns(name, table) if table[c].type().is_string()]
         if not columns:
             continue
-        with _reading(name):
+        with reading(name):
             found = _date_forms(table.limit(SAMPLE_ROWS), columns)
             if found and declared is None and not any(form[DAY_FIRST] or form[MONTH_FIRST] for form in found):
                 found = _date_forms(table, columns)
@@ -618,7 +467,7 @@ def number_formats(tables: dict[str, ir.Table], declared: str | None = None) -> 
             if kind == NUMBER and column in table.columns and table[column].type().is_string()
         ]
         for column in columns:
-            with _reading(name):
+            with reading(name):
                 shapes = _number_shapes(table.limit(SAMPLE_ROWS), column)
                 if any(shape["formatted"] for shape in shapes) and declared is None and not _marks(shapes):
                     shapes = _number_shapes(table, column)
