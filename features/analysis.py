@@ -18,15 +18,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, not_parsed, number_formats,
-    read_as, subscription_end, unparsed_flags,
+    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, flat_subscriptions,
+    not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import find_table, json_table
-from features.windows import plain
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
-REQUIRED_TABLES = ("accounts", "subscriptions", "events")
+REQUIRED_TABLES = ("accounts", "events")  # and subscriptions, for which a flat accounts table may stand
 TIME_COLUMNS = {
     "accounts": ("created_at",),
     "subscriptions": ("start_date", "end_date"),
@@ -64,7 +63,7 @@ def load_tables(
     for name in names:
         files = find_table(folder, name)
         if files is None:
-            if name in REQUIRED_TABLES and name != "subscriptions":  # a flat accounts table may stand for them
+            if name in REQUIRED_TABLES:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
         first = files.paths[0]
@@ -85,8 +84,10 @@ def load_tables(
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame
-    if "subscriptions" in names and "subscriptions" not in tables:
-        tables["subscriptions"] = _subscriptions_of_accounts(tables.get("accounts", pd.DataFrame()))
+    if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
+        accounts = tables.get("accounts", pd.DataFrame())
+        columns = flat_subscriptions(list(accounts.columns))
+        tables["subscriptions"] = pd.DataFrame({read: accounts[column] for read, column in columns.items()})
     given = {name: ibis.memtable(frame) for name, frame in tables.items()}
     dates, numbers = date_formats(given, date_order), number_formats(given, decimal_mark)
     for name, frame in tables.items():  # numbers with marks ("$1,234.50"); plain ones are numbers already
@@ -96,15 +97,6 @@ def load_tables(
     if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
         tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])
     return tables
-
-
-def _subscriptions_of_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
-    """One subscription per account of a flat accounts table, from its created_at to the column saying when it
-    left, as the build reads them (``features.contract.subscription_end``)."""
-    end = subscription_end(list(accounts.columns))
-    given = {"end_date": accounts[end], **{"mrr": accounts[c] for c in accounts.columns if plain(c) == "mrr"}}
-    seats = {"seats": accounts["seats"]} if "seats" in accounts.columns else {}
-    return pd.DataFrame({"account_id": accounts["account_id"], "start_date": accounts["created_at"], **given, **seats})
 
 
 def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:

@@ -63,7 +63,8 @@ CONTRACT = {
     ),
     "subscriptions": TableSpec(
         {"account_id": ID, "start_date": TIME, "end_date": TIME, "mrr": NUMBER, "seats": NUMBER},
-        "start_date", ("account_id", "start_date"), required=True, optional={"term_months": NUMBER},
+        # required in effect: when a company has none, a flat accounts table stands for it (flat_subscriptions)
+        "start_date", ("account_id", "start_date"), optional={"term_months": NUMBER},
         may_lack=("mrr", "seats"),
     ),
     "events": TableSpec(
@@ -168,7 +169,7 @@ def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
     for name, spec in CONTRACT.items():
         files = find_table(folder, name)
         if files is None:
-            if spec.required and name != "subscriptions":  # accounts with churn dates may stand for subscriptions
+            if spec.required:
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
         else:
             tables[name] = open_table(con, name, files)
@@ -205,7 +206,7 @@ def prepare(
     """
     keep = keep or cached
     for name, spec in CONTRACT.items():
-        if spec.required and name not in raw and name != "subscriptions":
+        if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
     unused = {}  # "table.column" → why it is not carried
@@ -222,10 +223,12 @@ def prepare(
         named_raw[name] = table.rename(renames) if renames else table
     raw, derived = named_raw, {}
     if "subscriptions" not in raw:  # a flat customer table: one subscription per account, to its churn date
-        end = subscription_end(list(raw["accounts"].columns))
-        raw["subscriptions"], given = _subscriptions_of_accounts(raw["accounts"], end)
-        raw["accounts"] = raw["accounts"].drop(*given)
-        derived["subscriptions"] = f"one subscription per account (from its created_at to its {end})"
+        accounts = raw["accounts"]
+        columns = flat_subscriptions(list(accounts.columns))
+        raw["subscriptions"] = accounts.select(**{read: accounts[column] for read, column in columns.items()})
+        given = {column: read for read, column in columns.items() if column not in CONTRACT["accounts"].columns}
+        raw["accounts"] = accounts.drop(*given)
+        derived["subscriptions"] = f"one subscription per account (from its created_at to its {columns['end_date']})"
         unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
@@ -289,9 +292,11 @@ def prepare(
     )
 
 
-def subscription_end(columns: list[str]) -> str:
-    """The column of a flat accounts table that ends each account's one subscription (``SUBSCRIPTION_ENDS``): a
-    company without a subscriptions table, whose accounts export says when each customer left."""
+def flat_subscriptions(columns: list[str]) -> dict[str, str]:
+    """Subscription column → the column of a flat accounts table it is read from, one subscription per account:
+    from its created_at to the one column saying when it left (``SUBSCRIPTION_ENDS``), with its seats and, when the
+    table has one, its MRR column. For a company without a subscriptions table, whose accounts export says when
+    each customer left."""
     ends = [column for column in columns if plain(column) in {plain(name) for name in SUBSCRIPTION_ENDS}]
     if len(ends) != 1 or "created_at" not in columns:
         found = f"it has {', '.join(map(repr, ends))}, which is more than one" if ends else "it has none"
@@ -301,18 +306,9 @@ def subscription_end(columns: list[str]) -> str:
             + (found if "created_at" in columns else "it has no created_at"),
             table="subscriptions",
         )
-    return ends[0]
-
-
-def _subscriptions_of_accounts(accounts: ir.Table, end: str) -> tuple[ir.Table, dict[str, str]]:
-    """One subscription per account, from its ``created_at`` to its ``end`` (empty while a customer), with the
-    accounts' seats and, when they have one, their MRR column; and the accounts' columns so read besides the
-    contract's own → the subscription column each is."""
-    given = {end: "end_date", **{column: "mrr" for column in accounts.columns if plain(column) == "mrr"}}
-    columns = {"account_id": accounts.account_id, "start_date": accounts.created_at}
-    columns |= {read: accounts[column] for column, read in given.items()}
-    columns |= {"seats": accounts.seats} if "seats" in accounts.columns else {}
-    return accounts.select(**columns), given
+    read = {"account_id": "account_id", "start_date": "created_at", "end_date": ends[0]}
+    read |= {"mrr": column for column in columns if plain(column) == "mrr"}
+    return read | ({"seats": "seats"} if "seats" in columns else {})
 
 
 def _dated_by_first_subscription(accounts: ir.Table, subscriptions: ir.Table) -> tuple[ir.Table, int]:
