@@ -121,6 +121,7 @@ FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
+SHARED_USER = "no account_id, and a user_id of several accounts in users"
 
 # A log's row dated before this is a placeholder (1970-01-01 for a Unix time of 0, 1900-01-01 from a spreadsheet),
 # not a time: SaaS products log nothing so early. Kept, one such row would start the log's history decades early,
@@ -267,11 +268,10 @@ def prepare(
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
         if CONTRACT[name].is_log:
-            skipped |= {
-                (name, NO_ACCOUNT if column == "account_id" and name in by_user else f"empty {column}"):
-                    int(profile[f"empty__{column}"])
-                for column in CONTRACT[name].not_null
-            }
+            skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
+            if name in by_user:  # a row without an account is one whose user gave it none
+                empty = skipped.pop((name, "empty account_id"))
+                skipped[(name, NO_ACCOUNT)] = empty - skipped.get((name, SHARED_USER), 0)
             skipped[(name, PLACEHOLDER)] = int(profile["early"])
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
@@ -325,32 +325,29 @@ def _dated_by_first_subscription(accounts: ir.Table, subscriptions: ir.Table) ->
     return (dated.filter(dated.created_at.notnull()) if never else dated), int(never)
 
 
-def _accounts_of_users(users: ir.Table) -> tuple[ir.Table, dict[tuple[str, str], int]]:
-    """Each user's account (``user_id``, ``account_id``), from the users table, and its rows skipped for an empty
-    column. A user given two accounts is refused: whose activity a row of theirs is would be a guess."""
+def _accounts_of_users(users: ir.Table) -> tuple[ir.Table, ir.Table | None, dict[tuple[str, str], int]]:
+    """Each user's account (``user_id``, ``account_id``) for the users of one account; the users of several (a
+    consultant in two clients' workspaces), or None when there are none; the users' rows skipped for an empty column.
+
+    A shared user's rows naming no account are left out: whose activity such a row is would be a guess.
+    """
     typed = _typed("users", users, {})
-    given = typed.filter(typed.user_id.notnull() & typed.account_id.notnull()).select("user_id", "account_id")
-    given = given.distinct()
-    per_user = given.group_by("user_id").aggregate(accounts=given.count(), one=given.account_id.min(),
-                                                   other=given.account_id.max())
-    twice = per_user.filter(per_user.accounts > 1).order_by("user_id").limit(1).to_pyarrow().to_pylist()
-    if twice:
-        example = twice[0]
-        raise ChurnInputError(
-            f"user {example['user_id']!r} belongs to {example['accounts']} accounts ({example['one']!r}, "
-            f"{example['other']!r}); each user_id may have one account, as a log row naming only the user is "
-            "that account's activity",
-            table="users", column="user_id",
-        )
+    given = typed.filter(typed.user_id.notnull() & typed.account_id.notnull())
+    given = given.select(user_id=_user_key(given.user_id), account_id=given.account_id).distinct()
+    per_user = given.group_by("user_id").aggregate(accounts=given.count(), account_id=given.account_id.max())
+    lookup = cached(per_user.filter(per_user.accounts == 1).select("user_id", "account_id"))
+    shared = per_user.filter(per_user.accounts > 1).select("user_id")
+    any_shared = _collect(shared.aggregate(n=shared.count()))["n"] > 0
     empty = _collect(typed.aggregate(**{column: typed[column].isnull().sum().fill_null(0) for column in typed.columns}))
-    return cached(given), {("users", f"empty {column}"): int(count) for column, count in empty.items()}
+    skipped = {("users", f"empty {column}"): int(count) for column, count in empty.items()}
+    return lookup, cached(shared) if any_shared else None, skipped
 
 
 def _with_accounts_of_users(
     typed: dict[str, ir.Table], users: ir.Table | None, lacking: set[str], keep: Callable[[ir.Table], ir.Table]
 ) -> tuple[dict[str, ir.Table], set[str], dict[tuple[str, str], int]]:
     """The typed tables, each log row naming a user and no account given the user's account (``_accounts_of_users``);
-    the logs so completed; and the users' rows skipped. Users are read only when some log needs them: those
+    the logs so completed; and the rows skipped: the users' own, and each log's naming a user of several accounts. Users are read only when some log needs them: those
     ``lacking`` an account column, or naming users alone in some rows. A completed log is kept (``keep``), as
     every read of it would otherwise look its users up again."""
     needing = [] if users is None else [
@@ -359,11 +356,14 @@ def _with_accounts_of_users(
     if not needing:
         return typed, set(), {}
     with reading("users"):
-        lookup, skipped = _accounts_of_users(users)
+        lookup, shared, skipped = _accounts_of_users(users)
     completed = {}
     for name in needing:
         with reading(name):
-            completed[name] = keep(_attributed(typed[name], lookup))
+            completed[name] = log = keep(_attributed(typed[name], lookup))
+            if shared is not None:
+                of_shared = log.account_id.isnull() & _user_key(log.user_id).isin(shared.user_id)
+                skipped[(name, SHARED_USER)] = int(_collect(log.aggregate(n=of_shared.sum().fill_null(0)))["n"])
     return {**typed, **completed}, set(needing), skipped
 
 
@@ -384,9 +384,17 @@ def _names_users_alone(name: str, log: ir.Table) -> bool:
 def _attributed(log: ir.Table, users: ir.Table) -> ir.Table:
     """The log with each row naming no account given its user's account; a row naming one keeps it, as the
     log records where the activity happened."""
-    joined = log.left_join(users.rename(account_of_user="account_id"), "user_id")
+    keyed = log.mutate(user_key=_user_key(log.user_id))
+    lookup = users.rename(user_key="user_id", account_of_user="account_id")
+    joined = keyed.left_join(lookup, "user_key")
     account = ibis.coalesce(joined.account_id, joined.account_of_user)
     return joined.select(*[account.name(c) if c == "account_id" else joined[c] for c in log.columns])
+
+
+def _user_key(user_id: ir.StringValue) -> ir.StringValue:
+    """A user id as the users table is looked up by: an email address in lower case, as exports write it in their
+    own (a CRM's ``Jane.Doe@Acme.com`` is an email tool's ``jane.doe@acme.com``); any other id as it is."""
+    return ibis.ifelse(user_id.contains("@"), user_id.lower(), user_id)
 
 
 def date_formats(tables: dict[str, ir.Table], declared: str | None = None) -> dict[str, dict[str, tuple[DateFormat, ...]]]:

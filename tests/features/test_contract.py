@@ -190,7 +190,7 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     """Analytics trackers key events by user, email and survey tools by contact, a helpdesk a ticket of no organization
     by its requester: with a users table, a log without account_id (or with it empty in some rows) gives the table
     of the log that names every account. A row whose user is not in users, and names no account, is counted and not
-    used."""
+    used. A contact named by email address is found whatever case each export writes it in."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
     events, emails, surveys = tables["events"], tables["emails"], tables["surveys"]
@@ -202,9 +202,11 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
         **tables,
         "tickets": tickets,
         "events": pd.concat([events, stranger], ignore_index=True).drop(columns="account_id"),
-        "emails": emails.drop(columns="account_id").rename(columns={"user_id": "contact"}),
+        # contacts named by email address, which the CRM's users table writes in its own case
+        "emails": emails.drop(columns="account_id").assign(contact=emails["user_id"] + "@acme.com").drop(columns="user_id"),
         "surveys": surveys,
-        "users": _users_of(events, emails).rename(columns={"user_id": "User ID"}).assign(email="x@example.com"),
+        "users": pd.concat([_users_of(events), _users_of(emails).assign(user_id=lambda f: f["user_id"].str.upper() + "@Acme.com")])
+        .rename(columns={"user_id": "User ID"}).assign(email="x@example.com"),
     }
     mapping = tmp_path / "mapping.toml"
     mapping.write_text('[columns.emails]\nuser_id = "contact"\n')
@@ -219,16 +221,26 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     assert expected.loc[expected["account_id"] == "leave", "support__tickets_opened__90d"].gt(0).any()  # t3's
 
 
-def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_must_give_each_user_one_account():
+def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_a_user_of_several_accounts_gives_none(tmp_path):
+    """A user in two clients' workspaces: a row of theirs naming no account could be either's, so it is counted and
+    left out, while the rows of users of one account take theirs."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
-    torn = pd.DataFrame({"user_id": ["u1", "u1", "u2", None], "account_id": ["stay", "leave", "stay", "stay"]})
+    users = ["u0", "u1", "u2", "u2", "u3", "u4", "u5", "u6", None]
+    torn = pd.DataFrame({"user_id": users, "account_id": ["stay"] * 3 + ["leave", "stay", "leave", "come_back", "newbie", "stay"]})
     pd.testing.assert_frame_equal(build_features({**tables, "users": torn}, DATES, now=NOW), expected)
-    without_accounts = {**tables, "events": tables["events"].drop(columns="account_id")}
-    with pytest.raises(ChurnInputError) as error:
-        build_features({**without_accounts, "users": torn}, DATES, now=NOW)
-    assert (error.value.table, error.value.column) == ("users", "user_id")
-    assert "user 'u1' belongs to 2 accounts ('leave', 'stay')" in error.value.problem
+    events = tables["events"]
+    without_accounts = {**tables, "events": events.drop(columns="account_id")}
+    without_u2 = build_features({**tables, "events": events[events["user_id"] != "u2"]}, DATES, now=NOW)
+    shared = build_features({**without_accounts, "users": torn}, DATES, now=NOW)
+    pd.testing.assert_frame_equal(shared, without_u2)
+    assert not shared.equals(expected)  # u2's events were counted before
+    folder = write_folder(tmp_path / "data", {**without_accounts, "users": torn})
+    report = build_feature_file(folder, tmp_path / "features.parquet", as_of=DATES, now=NOW)
+    n_u2 = int((events["user_id"] == "u2").sum())
+    assert report.skipped[("events", contract.SHARED_USER)] == n_u2 == 3
+    assert report.skipped[("events", contract.NO_ACCOUNT)] == 0
+    assert f"events: {n_u2} {contract.SHARED_USER}" in report.describe()
     with pytest.raises(ChurnInputError) as error:
         build_features(without_accounts, DATES, now=NOW)
     assert (error.value.table, error.value.column) == ("events", "account_id")
