@@ -22,7 +22,7 @@ from features.contract import (
     not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
-from features.files import find_table, json_table
+from features.files import csv_reading, find_table, json_table
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
 REQUIRED_TABLES = ("accounts", "events")  # and subscriptions, for which a flat accounts table may stand
@@ -68,9 +68,10 @@ def load_tables(
             continue
         first = files.paths[0]
         whole = _json_frame(name, files.paths) if files.format == "json" else None  # its columns are known once read
+        csv_options = csv_reading(name, first) if files.format == "csv" else {}
         given = (
             pq.read_schema(first).names if files.format == "parquet"
-            else list(whole.columns) if whole is not None else list(pd.read_csv(first, nrows=0).columns)
+            else list(whole.columns) if whole is not None else list(pd.read_csv(first, nrows=0, **csv_options).columns)
         )
         named = (column_names or {}).get(name)
         renames, left_out = contract_renames(name, given, named), displaced(given, named)
@@ -80,7 +81,7 @@ def load_tables(
         elif whole is not None:
             frame = whole[wanted] if wanted else whole
         else:
-            frame = pd.read_csv(first, usecols=wanted)
+            frame = pd.read_csv(first, usecols=wanted, **csv_options)
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame

@@ -767,6 +767,27 @@ def test_a_csv_saved_as_utf16_is_read_and_an_empty_or_falsely_gzipped_one_is_nam
         build_feature_file(folder, tmp_path / "gz.parquet", as_of=DATES, now=NOW)
 
 
+def test_a_csv_excel_saved_on_windows_is_read_in_its_code_page_and_loses_no_line(tmp_path, caplog):
+    """Excel's "CSV" on a Western Windows: Windows-1252 text, with semicolons where a comma is the decimal mark. DuckDB
+    would leave out each line that is not UTF-8; the build and the notebooks read every line, a line already in UTF-8
+    (an export appended to) as UTF-8, and say how the file was read."""
+    tables = contract_tables()
+    tables["accounts"]["industry"] = ["détail", "saas", "Zürich", "santé", "détail"]
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {name: frame for name, frame in tables.items() if name != "accounts"})
+    lines = tables["accounts"].to_csv(sep=";", index=False).splitlines(keepends=True)
+    text = b"".join(line.encode("utf-8" if "Zürich" in line else "cp1252") for line in lines)
+    assert b"d\xe9tail" in text and "Zürich".encode() in text
+    (folder / "accounts.csv").write_bytes(text)
+    with caplog.at_level("WARNING", logger="features.files"):
+        build_feature_file(folder, tmp_path / "windows.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "windows.parquet"), expected, check_dtype=False)
+    assert "accounts.csv is not all UTF-8" in caplog.text
+    assert not list(Path(tempfile.gettempdir()).glob("churn-accounts-*.csv"))  # the UTF-8 copy is gone
+    read = analysis.load_tables(folder, names=("accounts",))["accounts"]
+    assert list(read["industry"]) == list(tables["accounts"]["industry"])
+
+
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
     """An export that gained a column and lost ``user_id`` midway: the later part's events are nobody's activity."""
     tables = contract_tables()
