@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, flat_subscriptions,
+    CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, flat_subscriptions,
     not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
@@ -83,6 +83,9 @@ def load_tables(
         else:
             frame = pd.read_csv(first, usecols=wanted, **csv_options)
         frame = frame.drop(columns=[column for column in left_out if column in frame.columns])
+        if not CONTRACT[name].is_log:  # a spreadsheet's blank rows below the data, as the build leaves them out
+            blank = frame.apply(lambda column: column.isna() | column.astype("string").str.strip().eq("")).all(axis=1)
+            frame = frame[~blank].reset_index(drop=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts

@@ -119,6 +119,8 @@ SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
+# Why a row of accounts, subscriptions or users is left out though no column of it says anything is wrong.
+BLANK_ROW = "blank: every field empty"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
 SHARED_USER = "no account_id, and a user_id of several accounts in users"
@@ -223,6 +225,10 @@ def prepare(
         common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
         named_raw[name] = table.rename(renames) if renames else table
     raw, derived = named_raw, {}
+    blank = {}
+    for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
+        with reading(name):
+            raw[name], blank[(name, BLANK_ROW)] = _without_blank_rows(raw[name])
     if "subscriptions" not in raw:  # a flat customer table: one subscription per account, to its churn date
         accounts = raw["accounts"]
         columns = flat_subscriptions(list(accounts.columns))
@@ -252,6 +258,7 @@ def prepare(
             with reading(name):
                 typed[name] = keep(typed[name])
     typed, by_user, skipped = _with_accounts_of_users(typed, users, lacking, keep)
+    skipped |= blank
     if undated:
         with reading("subscriptions"):
             typed["accounts"], skipped[("accounts", NEVER_SUBSCRIBED)] = _dated_by_first_subscription(
@@ -290,6 +297,16 @@ def prepare(
         scheduled_ends=int(scheduled), absent_columns=absent, common_names=common,
         derived_columns={**derived, **({"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {})},
     )
+
+
+def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
+    """The table without its rows whose every field is empty, and how many there were: the rows below the data that
+    a spreadsheet exports as ``;;;;`` hold nothing, and would otherwise read as accounts without an id."""
+    empty = [table[c].isnull() | (table[c].cast("string").strip() == "") if table[c].type().is_string()
+             else table[c].isnull() for c in table.columns]
+    is_blank = ibis.and_(*empty)
+    count = int(_collect(table.aggregate(n=is_blank.sum().fill_null(0)))["n"])
+    return (table.filter(~is_blank) if count else table), count
 
 
 def flat_subscriptions(columns: list[str]) -> dict[str, str]:

@@ -788,6 +788,26 @@ def test_a_csv_excel_saved_on_windows_is_read_in_its_code_page_and_loses_no_line
     assert list(read["industry"]) == list(tables["accounts"]["industry"])
 
 
+def test_a_spreadsheets_blank_rows_are_left_out_and_counted_but_a_row_without_its_id_is_refused(tmp_path):
+    """Excel exports the formatted rows below the data as ``;;;;``: they hold nothing, and are no account without an
+    id. A row with anything in it and no id still stops the build."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {k: v for k, v in tables.items() if k not in ("accounts", "subscriptions")})
+    (folder / "accounts.csv").write_text(tables["accounts"].to_csv(sep=";", index=False) + ";;;;\n ; ;;;\n")
+    (folder / "subscriptions.csv").write_text(tables["subscriptions"].to_csv(index=False) + ",,,,\n")
+    report = build_feature_file(folder, tmp_path / "blank.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "blank.parquet"), expected, check_dtype=False)
+    assert report.skipped[("accounts", contract.BLANK_ROW)] == 2
+    assert report.skipped[("subscriptions", contract.BLANK_ROW)] == 1
+    assert f"accounts: 2 {contract.BLANK_ROW}" in report.describe()
+    read = analysis.load_tables(folder, names=("accounts", "subscriptions"))
+    assert len(read["accounts"]) == len(tables["accounts"]) and len(read["subscriptions"]) == len(tables["subscriptions"])
+    (folder / "accounts.csv").write_text(tables["accounts"].to_csv(index=False) + ",,pro,,\n")
+    with pytest.raises(ChurnInputError, match=r"^accounts\.account_id: 1 empty value"):
+        build_feature_file(folder, tmp_path / "no_id.parquet", as_of=DATES, now=NOW)
+
+
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
     """An export that gained a column and lost ``user_id`` midway: the later part's events are nobody's activity."""
     tables = contract_tables()
