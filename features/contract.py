@@ -121,6 +121,8 @@ FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
 # Why a row of accounts, subscriptions or users is left out though no column of it says anything is wrong.
 BLANK_ROW = "blank: every field empty"
+# Why a row of accounts or tickets, whose ids are unique, is left out: it repeats another whole.
+EXACT_COPY = "an exact copy of another row"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
 SHARED_USER = "no account_id, and a user_id of several accounts in users"
@@ -269,6 +271,10 @@ def prepare(
     for name, table in typed.items():
         with reading(name):
             profile = _profile(name, table, accounts, cutoff)
+            if profile.get("duplicates"):  # an export whose pages overlapped repeats rows whole: they say nothing new
+                table, skipped[(name, EXACT_COPY)] = _without_copies(table)
+                if skipped[(name, EXACT_COPY)]:
+                    profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile, formats[name])
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
@@ -307,6 +313,15 @@ def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     is_blank = ibis.and_(*empty)
     count = int(_collect(table.aggregate(n=is_blank.sum().fill_null(0)))["n"])
     return (table.filter(~is_blank) if count else table), count
+
+
+def _without_copies(table: ir.Table) -> tuple[ir.Table, int]:
+    """The table with each row repeated whole kept once, and how many copies there were. Rows sharing an id and
+    differing in anything else are left for the duplicate check to refuse: which of them is right is not known."""
+    rows = lambda t: int(_collect(t.aggregate(n=t.count()))["n"])  # noqa: E731
+    unique = table.distinct()
+    copies = rows(table) - rows(unique)
+    return (unique if copies else table), copies
 
 
 def flat_subscriptions(columns: list[str]) -> dict[str, str]:

@@ -45,7 +45,7 @@ CASES = {
         lambda t: t.__setitem__("events", t["events"].drop(columns="event_type")), "events", "event_type", "required column is missing",
     ),
     "duplicate id": (
-        lambda t: t.__setitem__("accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]]])),
+        lambda t: t.__setitem__("accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]].assign(seats=50)])),
         "accounts", "account_id", "duplicate value 'leave'",
     ),
     "negative seats": (lambda t: t["subscriptions"].loc.__setitem__((0, "seats"), -3), "subscriptions", "seats", "negative"),
@@ -806,6 +806,25 @@ def test_a_spreadsheets_blank_rows_are_left_out_and_counted_but_a_row_without_it
     (folder / "accounts.csv").write_text(tables["accounts"].to_csv(index=False) + ",,pro,,\n")
     with pytest.raises(ChurnInputError, match=r"^accounts\.account_id: 1 empty value"):
         build_feature_file(folder, tmp_path / "no_id.parquet", as_of=DATES, now=NOW)
+
+
+def test_rows_repeated_whole_are_kept_once_and_counted_but_two_rows_of_one_id_that_differ_are_refused(tmp_path):
+    """A helpdesk's or CRM's paged export repeats the rows where its pages overlapped."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    accounts, tickets = tables["accounts"], tables["tickets"]
+    repeated = {**tables, "accounts": pd.concat([accounts, accounts.iloc[[1]]]),
+                "tickets": pd.concat([tickets.iloc[[2]], tickets, tickets.iloc[[0, 2]]])}
+    folder = write_folder(tmp_path / "data", repeated, csv=("tickets",))
+    report = build_feature_file(folder, tmp_path / "copies.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "copies.parquet"), expected, check_dtype=False)
+    assert report.skipped[("accounts", contract.EXACT_COPY)] == 1 and report.skipped[("tickets", contract.EXACT_COPY)] == 3
+    assert f"tickets: 3 {contract.EXACT_COPY}" in report.describe()
+    read = analysis.load_tables(folder, names=("accounts", "tickets"))
+    assert len(read["accounts"]) == len(accounts) and len(read["tickets"]) == len(tickets)
+    changed = accounts.iloc[[1]].assign(plan="enterprise")
+    with pytest.raises(ChurnInputError, match=r"^accounts\.account_id: duplicate value 'leave' \(1 extra row"):
+        build_features({**tables, "accounts": pd.concat([accounts, accounts.iloc[[1]], changed])}, DATES, now=NOW)
 
 
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
