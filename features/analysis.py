@@ -22,7 +22,7 @@ from features.contract import (
     not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
-from features.files import csv_reading, find_table, json_table
+from features.files import csv_reading, find_table, json_table, workbook_frame
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
 REQUIRED_TABLES = ("accounts", "events")  # and subscriptions, for which a flat accounts table may stand
@@ -67,7 +67,10 @@ def load_tables(
                 raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
             continue
         first = files.paths[0]
-        whole = _json_frame(name, files.paths) if files.format == "json" else None  # its columns are known once read
+        whole = (  # its columns are known once read
+            _json_frame(name, files.paths) if files.format == "json"
+            else workbook_frame(name, first) if files.format == "workbook" else None
+        )
         csv_options = csv_reading(name, first) if files.format == "csv" else {}
         given = (
             pq.read_schema(first).names if files.format == "parquet"

@@ -827,6 +827,28 @@ def test_rows_repeated_whole_are_kept_once_and_counted_but_two_rows_of_one_id_th
         build_features({**tables, "accounts": pd.concat([accounts, accounts.iloc[[1]], changed])}, DATES, now=NOW)
 
 
+def test_a_workbook_is_read_by_its_first_sheet_and_one_that_is_not_a_workbook_is_named(tmp_path):
+    """A CRM's accounts and a billing tool's subscriptions saved from a spreadsheet: cells keep their numbers and
+    dates, a column beside the data with no header and nothing in it is no column, and later sheets are notes."""
+    tables = contract_tables()
+    tables["accounts"]["industry"] = ["détail", "saas", "saas", "santé", "détail"]
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {k: v for k, v in tables.items() if k not in ("accounts", "subscriptions")})
+    with pd.ExcelWriter(folder / "accounts.xlsx") as workbook:
+        tables["accounts"].assign(**{" ": None}).to_excel(workbook, sheet_name="Accounts", index=False)
+        pd.DataFrame({"note": ["exported from the CRM"]}).to_excel(workbook, sheet_name="Notes", index=False)
+    tables["subscriptions"].to_excel(folder / "subscriptions.xlsx", index=False)
+    report = build_feature_file(folder, tmp_path / "workbook.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "workbook.parquet"), expected, check_dtype=False)
+    assert not report.unused_columns  # the empty column beside the data is not carried, nor named
+    read = analysis.load_tables(folder, names=("accounts", "subscriptions"))
+    assert list(read["accounts"]["industry"]) == list(tables["accounts"]["industry"])
+    assert list(read["subscriptions"]["mrr"]) == list(tables["subscriptions"]["mrr"])
+    (folder / "accounts.xlsx").write_text("account_id,created_at\n")  # a CSV given a workbook's name
+    with pytest.raises(ChurnInputError, match=r"^accounts: accounts\.xlsx cannot be read as a workbook"):
+        build_feature_file(folder, tmp_path / "not_a_workbook.parquet", as_of=DATES, now=NOW)
+
+
 def test_parquet_parts_may_differ_in_columns_and_a_file_that_is_not_parquet_is_named(tmp_path):
     """An export that gained a column and lost ``user_id`` midway: the later part's events are nobody's activity."""
     tables = contract_tables()

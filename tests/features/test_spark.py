@@ -44,7 +44,7 @@ def _as_another_company_exports_it(data) -> None:
     (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
     emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), surveys
     as JSON lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their
-    accounts in a users table), accounts with a founding year and a closing date as text
+    accounts in a users workbook), accounts with a founding year and a closing date as text
     (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk writes it
     (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
@@ -58,7 +58,7 @@ def _as_another_company_exports_it(data) -> None:
     tickets["csat"] = np.select([tickets["csat"] >= 4, tickets["csat"] <= 2, tickets["csat"] == 3], ["Good", "bad", "Offered"], "")
     emails = frames["emails"]  # as an email tool exports them, naming contacts, with their accounts in a users table
     users = pd.concat([frames["events"], emails])[["user_id", "account_id"]].drop_duplicates()
-    users.astype({"account_id": "int64"}).to_csv(data / "users.csv", index=False)
+    users.astype({"account_id": "int64"}).to_excel(data / "users.xlsx", index=False)  # saved from a spreadsheet
     frames["emails"] = emails.drop(columns=["clicked_at", "account_id"])
     for column in ("opened_at", "first_response_at", "resolved_at"):
         zoned = tickets[column].dt.tz_localize("UTC").dt.tz_convert("America/Sao_Paulo")
