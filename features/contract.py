@@ -93,21 +93,28 @@ CONTRACT = {
 BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
 # Names other tools give contract columns, read as the contract's when a table has none of the contract's name in
 # any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
-# helpdesks name accounts organizations or companies; Zendesk writes a ticket's id, requester and times as id,
-# requester_id, created_at and solved_at; Stripe a subscription's account and end as customer and ended_at.
+# helpdesks name accounts organizations or companies, HubSpot a company's id its record_id; Zendesk writes a ticket's
+# id, requester and times as id, requester_id, created_at and solved_at, Freshdesk as created_time, first_responded_at
+# and resolved_time; Stripe a subscription's account and end as customer and ended_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
+SEAT_NAMES = ("seat_count", "number_of_seats", "seats_purchased", "licenses", "licences", "license_count",
+              "licence_count", "licensed_seats")  # not quantity: on a plan without seats Stripe writes 1
 COMMON_NAMES = {
-    "accounts": {"account_id": ("id", *ACCOUNT_NAMES),
-                 "created_at": ("created", "created_date", "signup_date", "signed_up_at", "signup_at")},
+    "accounts": {"account_id": ("id", "record_id", *ACCOUNT_NAMES),
+                 "created_at": ("created", "created_date", "create_date", "date_created", "created_on", "creation_date",
+                                "signup_date", "signed_up_at", "signup_at"),
+                 "plan": ("plan_name", "plan_tier", "pricing_plan", "subscription_plan", "tier"), "seats": SEAT_NAMES},
     "subscriptions": {"account_id": ("customer", *ACCOUNT_NAMES), "start_date": ("started_at", "start"),
-                      "end_date": ("ended_at", "end")},
+                      "end_date": ("ended_at", "end"), "mrr": ("monthly_recurring_revenue", "mrr_amount"),
+                      "seats": SEAT_NAMES},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
                "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
     "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "user_id": ("requester_id", "requester"),
-                "opened_at": ("created_at",),
-                "resolved_at": ("solved_at",), "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
+                "opened_at": ("created_at", "created_time"), "first_response_at": ("first_responded_at", "first_reply_at"),
+                "resolved_at": ("solved_at", "resolved_time"),
+                "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
     "emails": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "responded_at": ("created_at", "submitted_at"),
                 "nps": ("score", "nps_score")},

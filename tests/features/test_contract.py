@@ -920,6 +920,29 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     pd.testing.assert_frame_equal(build_features(styled, DATES, now=NOW), expected)  # the contract's name comes first
 
 
+def test_a_crms_accounts_a_billing_tools_subscriptions_and_freshdesks_tickets_need_no_mapping(tmp_path):
+    """HubSpot's companies (Record ID, Create Date), a plan and licences under their CRM names, MRR and seats as a
+    billing export names them, and Freshdesk's ticket times."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    exported = {
+        **tables,
+        "accounts": tables["accounts"].rename(
+            columns={"account_id": "Record ID", "created_at": "Create Date", "plan": "Plan Name", "seats": "Licenses"}),
+        "subscriptions": tables["subscriptions"].rename(columns={"mrr": "Monthly Recurring Revenue", "seats": "Seat Count"}),
+        "tickets": tables["tickets"].rename(columns={
+            "opened_at": "created_time", "first_response_at": "first_responded_at", "resolved_at": "resolved_time"}),
+    }
+    report = build_feature_file(write_folder(tmp_path / "data", exported), tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert report.common_names == {
+        "accounts.account_id": "Record ID", "accounts.created_at": "Create Date", "accounts.plan": "Plan Name",
+        "accounts.seats": "Licenses", "subscriptions.mrr": "Monthly Recurring Revenue",
+        "subscriptions.seats": "Seat Count", "tickets.opened_at": "created_time",
+        "tickets.first_response_at": "first_responded_at", "tickets.resolved_at": "resolved_time",
+    }
+
+
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
     tables["events"] = tables["events"].rename(columns={"event_type": "what_happened"})
