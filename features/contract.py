@@ -20,7 +20,7 @@ from features.errors import ChurnInputError
 from features.files import find_table, open_table, reading
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
-    RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, from_epoch, text_time,
+    RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, text_time, time_from_number,
 )
 from features.windows import plain
 
@@ -814,7 +814,7 @@ def _as(
         return value.cast("string")
     if dtype.is_string():  # the casts read through surrounding spaces and make blank text null
         if kind == TIME:  # text with a colon is no Unix time, and is spared that slower reading
-            unix = ibis.ifelse(value.contains(":"), None, from_epoch(value.try_cast("float64")))
+            unix = ibis.ifelse(value.contains(":"), None, time_from_number(value.try_cast("float64")))
             if not formats:
                 return ibis.coalesce(text_time(value), unix)
             engine, text = value._find_backend(use_default=True).name, value.strip().upper()
@@ -825,7 +825,7 @@ def _as(
     if kind == TIME and (dtype.is_timestamp() or dtype.is_date()):
         return value.cast("timestamp")
     if kind == TIME and dtype.is_numeric():
-        return from_epoch(value)
+        return time_from_number(value)
     if kind == NUMBER and dtype.is_numeric():
         return value.cast("float64")
     expected = "timestamps, dates or Unix times" if kind == TIME else "numbers"

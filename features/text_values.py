@@ -34,20 +34,27 @@ def text_time(text: ir.StringValue) -> ir.TimestampValue:
 
 # Unix times: (values below this size, units per second); seconds from 1973 on, and so on; None: not a time.
 EPOCH_UNITS = ((1e8, None), (1e11, 1), (1e14, 10**3), (1e17, 10**6), (1e20, 10**9))
+# Spreadsheet serial dates (Excel, LibreOffice, Google Sheets: days since 1899-12-30, the time of day as the fraction),
+# as a date column formatted as a number exports: read from 1990-01-01 to 2100-01-01, a range no Unix time falls in.
+SERIAL_DAYS = (32874, 73051)
+SERIAL_UNIX_DAY = 25569  # 1970-01-01
 
 
-def from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
+def time_from_number(value: ir.NumericValue) -> ir.TimestampValue:
     """A Unix time in seconds, milliseconds, microseconds or nanoseconds, told apart by size (each unit's values
-    for the years 1973 to 5138 fall in their own range); null outside those ranges, so a bare year is not a time.
+    for the years 1973 to 5138 fall in their own range), or a spreadsheet's serial date (``SERIAL_DAYS``); null
+    outside those ranges, so a bare year is not a time.
 
     Cut to whole seconds, the finest unit every engine converts, and never below a whole second the time was at
-    or after, so no row moves into an earlier window.
+    or after, so no row moves into an earlier window (a serial's fraction first to the millisecond it stands for).
     """
     size = value.abs()
     if value.type().is_floating():
         size = ibis.ifelse(value.isnan(), ibis.null("float64"), size)
     per_second = ibis.cases(*[(size < below, ibis.literal(units, type="int64")) for below, units in EPOCH_UNITS])
     seconds = value // per_second if value.type().is_integer() else (value / per_second).floor()
+    serial = ((value.cast("float64") - SERIAL_UNIX_DAY) * 86400).round(3).floor()
+    seconds = ibis.ifelse((value >= SERIAL_DAYS[0]) & (value < SERIAL_DAYS[1]), serial, seconds)
     return seconds.cast("int64").as_timestamp("s").cast("timestamp")
 
 

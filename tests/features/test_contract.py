@@ -967,6 +967,26 @@ def test_unix_times_in_any_unit_are_read_and_a_number_that_is_none_is_named(tmp_
         build_features({**tables, "events": events}, DATES, now=NOW)
 
 
+def test_spreadsheet_serial_dates_are_read_and_a_time_before_1990_is_no_serial(tmp_path):
+    """A date column formatted as a number in a spreadsheet exports days since 1899-12-30, the time as the fraction:
+    45658.75 is 2025-01-01 18:00."""
+    tables = contract_tables()
+    serial = lambda times: (times - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)  # noqa: E731
+    subscriptions = tables["subscriptions"].assign(start_date=serial(tables["subscriptions"]["start_date"]),
+                                                   end_date=serial(tables["subscriptions"]["end_date"]))
+    tickets = tables["tickets"].assign(opened_at=serial(tables["tickets"]["opened_at"]).map(repr))  # as text, in a CSV
+    assert (tickets["opened_at"].str.contains(r"\.\d")).any()  # some carry a time of day
+    expected = build_features(tables, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {**tables, "tickets": tickets}, csv=("tickets",))
+    (folder / "subscriptions.parquet").unlink()
+    subscriptions.to_excel(folder / "subscriptions.xlsx", index=False)
+    build_feature_file(folder, tmp_path / "serial.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "serial.parquet"), expected, check_dtype=False)
+    early = subscriptions.assign(start_date=subscriptions["start_date"].where(subscriptions.index != 0, 32000.0))
+    with pytest.raises(ChurnInputError, match=r"subscriptions\.start_date: 1 value\(s\) are not a timestamp, e\.g\. '32000"):
+        build_features({**tables, "subscriptions": early}, DATES, now=NOW)
+
+
 def test_optional_tables_may_be_missing_and_their_families_are_absent():
     tables = {name: frame for name, frame in contract_tables().items() if name in ("accounts", "subscriptions", "events")}
     frame = build_features(tables, DATES, now=NOW)
