@@ -28,6 +28,7 @@ from features.errors import ChurnInputError
 JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 # Spreadsheet workbooks a table may be (its first sheet), as a CRM's or a billing tool's export is saved.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+TITLE_ROWS = 20  # a report's title, filters and date above its table fit in these
 # A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
 NO_DATE_FORMAT = "not a date"
 # How CSV text is decoded: UTF-8, and any bytes that are not UTF-8 as Windows-1252, the code page Excel saves "CSV" in on
@@ -105,10 +106,12 @@ def open_table(con, name: str, files: TableFiles) -> ir.Table:
 
 def workbook_frame(name: str, path: Path) -> pd.DataFrame:
     """A workbook's first sheet, on any engine (as a pandas frame it hands over): numbers, dates and times as the
-    cells hold them, a column mixing numbers and text as text, and the columns without a header that hold nothing
-    (the formatted cells beside the data) left out. Read by calamine, which reads a sheet of 20,000 rows in 0.1 s."""
+    cells hold them, a column mixing numbers and text as text, a report's title rows above the header skipped
+    (``_header_row``), and the columns without a header that hold nothing (the formatted cells beside the data) left
+    out. Read by calamine, which reads a sheet of 20,000 rows in 0.1 s."""
     try:
-        frame = pd.read_excel(path, sheet_name=0, engine="calamine")
+        top = pd.read_excel(path, sheet_name=0, engine="calamine", header=None, nrows=TITLE_ROWS)
+        frame = pd.read_excel(path, sheet_name=0, engine="calamine", header=_header_row(top))
     except (CalamineError, ValueError, OSError) as exc:  # not a workbook, encrypted, damaged, or with no sheet
         raise ChurnInputError(f"{path.name} cannot be read as a workbook: {exc}", table=name) from None
     headless = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
@@ -118,6 +121,15 @@ def workbook_frame(name: str, path: Path) -> pd.DataFrame:
             frame[column] = frame[column].map(lambda value: None if pd.isna(value) else str(value)).astype("string")
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _header_row(top: pd.DataFrame) -> int:
+    """Which of a sheet's first rows is its header: the first, unless it fills at most half as many cells as the
+    fullest of them, as a report's title above its table does; then the first row as full as the fullest."""
+    filled = top.notna().sum(axis=1)
+    if filled.empty or filled.iloc[0] * 2 > filled.max():
+        return 0
+    return int((filled == filled.max()).to_numpy().argmax())
 
 
 def json_table(con, name: str, paths: list[Path]) -> ir.Table:

@@ -828,14 +828,17 @@ def test_rows_repeated_whole_are_kept_once_and_counted_but_two_rows_of_one_id_th
 
 
 def test_a_workbook_is_read_by_its_first_sheet_and_one_that_is_not_a_workbook_is_named(tmp_path):
-    """A CRM's accounts and a billing tool's subscriptions saved from a spreadsheet: cells keep their numbers and
-    dates, a column beside the data with no header and nothing in it is no column, and later sheets are notes."""
+    """A CRM's accounts report and a billing tool's subscriptions saved from a spreadsheet: cells keep their numbers
+    and dates, the report's title rows are no rows, a column beside the data with no header and nothing in it is no
+    column, and later sheets are notes."""
     tables = contract_tables()
     tables["accounts"]["industry"] = ["détail", "saas", "saas", "santé", "détail"]
     expected = build_features(tables, DATES, now=NOW)
     folder = write_folder(tmp_path / "data", {k: v for k, v in tables.items() if k not in ("accounts", "subscriptions")})
-    with pd.ExcelWriter(folder / "accounts.xlsx") as workbook:
-        tables["accounts"].assign(**{" ": None}).to_excel(workbook, sheet_name="Accounts", index=False)
+    with pd.ExcelWriter(folder / "accounts.xlsx") as workbook:  # a CRM report: its title and date above the table
+        title = pd.DataFrame([["Accounts by owner"], ["Generated 2025-03-01"]])
+        title.to_excel(workbook, sheet_name="Accounts", index=False, header=False)
+        tables["accounts"].assign(**{" ": None}).to_excel(workbook, sheet_name="Accounts", index=False, startrow=3)
         pd.DataFrame({"note": ["exported from the CRM"]}).to_excel(workbook, sheet_name="Notes", index=False)
     tables["subscriptions"].to_excel(folder / "subscriptions.xlsx", index=False)
     report = build_feature_file(folder, tmp_path / "workbook.parquet", as_of=DATES, now=NOW)
