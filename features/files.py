@@ -118,7 +118,7 @@ def workbook_frame(name: str, path: Path) -> pd.DataFrame:
     frame = frame.drop(columns=headless)
     for column in frame.columns:
         if frame[column].dtype == object:  # numbers and text in one column, or text: all as text
-            frame[column] = frame[column].map(lambda value: None if pd.isna(value) else str(value)).astype("string")
+            frame[column] = frame[column].map(lambda value: None if pd.isna(value) else str(value)).astype("str")
     frame.columns = [str(c) for c in frame.columns]
     return frame
 

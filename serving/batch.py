@@ -55,7 +55,8 @@ def score_file(
     top_drivers: int = 5,
     on_progress: Callable[[str], None] = lambda message: None,
 ) -> BatchReport:
-    """Score every row of ``features_path`` (Parquet, or CSV as ``churn train`` reads it) into ``out_path`` (Parquet).
+    """Score every row of ``features_path`` (Parquet, or CSV or a workbook as ``churn train`` reads them) into
+    ``out_path`` (Parquet).
 
     Rows are found by the columns the model was trained with (``TableKeys``): a flat table keyed by
     ``customerID`` is scored by it, and the id is written as ``account_id``, the API's name for it.
@@ -65,8 +66,13 @@ def score_file(
         raise ChurnInputError("the output must be a .parquet file", table=str(out_path))
     if not features_path.is_file():
         raise ChurnInputError("no such file", table=str(features_path))
-    if features_path.suffix.lower() not in (".parquet", ".pq", ".csv"):
-        raise ChurnInputError("the feature table must be a .parquet or .csv file", table=str(features_path))
+    from features.files import WORKBOOK_SUFFIXES
+
+    if features_path.suffix.lower() not in (".parquet", ".pq", ".csv", *WORKBOOK_SUFFIXES):
+        raise ChurnInputError(
+            f"the feature table must be a .parquet or .csv file or a workbook ({', '.join(WORKBOOK_SUFFIXES)})",
+            table=str(features_path),
+        )
     loaded = _load(model_uri, tracking_uri=tracking_uri, top_drivers=top_drivers)
 
     started = time.perf_counter()
@@ -97,9 +103,9 @@ def score_file(
 
 
 def _chunks(path: Path, loaded: LoadedModel, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, dict[str, pa.Array]]]:
-    """(features, {"account_id": ids, ["as_of": dates]}) per chunk of rows: Parquet read a chunk at a time, CSV
-    read whole, as training reads it (the model reads a blank cell of a numeric feature as missing)."""
-    if path.suffix.lower() == ".csv":
+    """(features, {"account_id": ids, ["as_of": dates]}) per chunk of rows: Parquet read a chunk at a time, CSV or a
+    workbook read whole, as training reads it (the model reads a blank cell of a numeric feature as missing)."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
         frame = read_table(path, table=str(path))
         keys, columns = _columns(list(frame.columns), loaded, table=str(path))
         features = frame[columns]

@@ -54,7 +54,11 @@ class TrainingTable:
 
 
 def read_table(path: Path, *, table: str = TABLE) -> pd.DataFrame:
-    """A Parquet or CSV file, chosen by its extension."""
+    """A Parquet or CSV file or a workbook, chosen by its extension: a CSV in its own encoding and with its own
+    delimiter, as the feature build reads one (``features.files.csv_reading``: Excel's "CSV" on Windows is
+    Windows-1252 with semicolons), a workbook by its first sheet (``features.files.workbook_frame``)."""
+    from features.files import WORKBOOK_SUFFIXES, csv_reading, workbook_frame  # not Ibis and DuckDB for the API's start
+
     path = Path(path)
     if not path.is_file():
         raise ChurnInputError(f"file {str(path)!r} not found", table=table)
@@ -63,10 +67,15 @@ def read_table(path: Path, *, table: str = TABLE) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix == ".csv":
-            return pd.read_csv(path, keep_default_na=True)
+            return pd.read_csv(path, keep_default_na=True, **csv_reading(table, path))
+        if suffix in WORKBOOK_SUFFIXES:
+            return workbook_frame(table, path)
+    except ChurnInputError:
+        raise
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ChurnInputError(f"cannot read {path.name}: {exc}", table=table) from None
-    raise ChurnInputError(f"{path.name}: expected a .parquet or .csv file", table=table)
+    raise ChurnInputError(f"{path.name}: expected a .parquet, .csv or workbook ({', '.join(WORKBOOK_SUFFIXES)}) file",
+                          table=table)
 
 
 def load_training_table(

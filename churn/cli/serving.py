@@ -17,7 +17,7 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model URI; an alias (models:/name@alias) can be reloaded and polled.")] = None,
     features: Annotated[
-        Optional[Path], typer.Option(help="Feature table (Parquet or CSV) whose latest snapshot backs GET /v1/accounts/{id}/score.")
+        Optional[Path], typer.Option(help="Feature table (Parquet, CSV or a workbook) whose latest snapshot backs GET /v1/accounts/{id}/score.")
     ] = None,
     poll_seconds: Annotated[Optional[float], typer.Option(help="Check the alias this often and reload on change (0: never).")] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
@@ -39,7 +39,7 @@ def serve(
 
 def score(
     model: Annotated[str, typer.Option(help="Model URI, e.g. models:/churn-model@champion.")],
-    features: Annotated[Path, typer.Option(help="Feature table (Parquet or CSV) to score, every row.")],
+    features: Annotated[Path, typer.Option(help="Feature table (Parquet, CSV or a workbook) to score, every row.")],
     out: Annotated[Path, typer.Option(help="Parquet file to write the scores to.")],
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read and scored at a time.")] = 50_000,
 ) -> None:

@@ -62,6 +62,21 @@ def test_a_flat_customer_table_with_a_text_label_works_from_csv(tmp_path, make_t
     assert "as_of" not in table.rows.columns
 
 
+def test_a_flat_customer_table_reads_alike_from_excels_windows_csv_and_from_a_workbook(tmp_path, make_table):
+    """Excel's "CSV" on a Western Windows is Windows-1252 with semicolons; a workbook keeps its cells' numbers."""
+    frame = make_table(200, 1, unlabelled_last=False).drop(columns=["as_of"])
+    frame["churned"] = np.where(frame["churned"] == 1, "Yes", "No")
+    frame["region"] = np.where(np.arange(len(frame)) % 2, "Île-de-France", "Bavière")
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.to_csv(tmp_path / "windows.csv", index=False, sep=";", encoding="cp1252")
+    frame.to_excel(tmp_path / "customers.xlsx", index=False)
+    plain, *others = [load_training_table(read_table(tmp_path / name)) for name in ("plain.csv", "windows.csv", "customers.xlsx")]
+    assert "region" in plain.feature_columns and set(plain.rows["region"]) == {"Île-de-France", "Bavière"}
+    for table in others:
+        assert table.feature_columns == plain.feature_columns
+        pd.testing.assert_frame_equal(table.rows, plain.rows, check_dtype=False)
+
+
 def test_numbers_a_csv_holds_with_blank_cells_are_numbers_and_a_postcode_stays_text(tmp_path, make_table):
     """The telco churn table writes a space for the total charges of a customer in their first month."""
     frame = make_table(300, 1, unlabelled_last=False).drop(columns=["as_of"])
@@ -140,8 +155,11 @@ def test_a_missing_label_or_id_names_the_columns_that_look_like_one(make_table):
 
 
 def test_unknown_file_types_and_missing_files_are_errors(tmp_path):
+    (tmp_path / "table.txt").write_text("x")
+    with pytest.raises(ChurnInputError, match=r"table\.txt: expected a \.parquet, \.csv or workbook \(\.xlsx, "):
+        read_table(tmp_path / "table.txt")
     (tmp_path / "table.xlsx").write_text("x")
-    with pytest.raises(ChurnInputError, match="expected a .parquet or .csv file"):
+    with pytest.raises(ChurnInputError, match=r"^features: table\.xlsx cannot be read as a workbook"):
         read_table(tmp_path / "table.xlsx")
     with pytest.raises(ChurnInputError, match="not found"):
         read_table(tmp_path / "missing.parquet")
