@@ -126,7 +126,7 @@ SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
-# Why a row of accounts, subscriptions or users is left out though no column of it says anything is wrong.
+# Why a row of accounts, subscriptions or users is left out: it holds nothing.
 BLANK_ROW = "blank: every field empty"
 # Why a row of accounts or tickets, whose ids are unique, is left out: it repeats another whole.
 EXACT_COPY = "an exact copy of another row"
@@ -315,8 +315,8 @@ def prepare(
 def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     """The table without its rows whose every field is empty, and how many there were: the rows below the data that
     a spreadsheet exports as ``;;;;`` hold nothing, and would otherwise read as accounts without an id."""
-    empty = [table[c].isnull() | (table[c].cast("string").strip() == "") if table[c].type().is_string()
-             else table[c].isnull() for c in table.columns]
+    empty = [table[c].isnull() | (table[c].strip() == "") if table[c].type().is_string() else table[c].isnull()
+             for c in table.columns]
     is_blank = ibis.and_(*empty)
     count = int(_collect(table.aggregate(n=is_blank.sum().fill_null(0)))["n"])
     return (table.filter(~is_blank) if count else table), count
@@ -386,9 +386,9 @@ def _with_accounts_of_users(
     typed: dict[str, ir.Table], users: ir.Table | None, lacking: set[str], keep: Callable[[ir.Table], ir.Table]
 ) -> tuple[dict[str, ir.Table], set[str], dict[tuple[str, str], int]]:
     """The typed tables, each log row naming a user and no account given the user's account (``_accounts_of_users``);
-    the logs so completed; and the rows skipped: the users' own, and each log's naming a user of several accounts. Users are read only when some log needs them: those
-    ``lacking`` an account column, or naming users alone in some rows. A completed log is kept (``keep``), as
-    every read of it would otherwise look its users up again."""
+    the logs so completed; and the rows skipped: the users' own, and each log's naming a user of several accounts.
+    Users are read only when some log needs them: those ``lacking`` an account column, or naming users alone in some
+    rows. A completed log is kept (``keep``), as every read of it would otherwise look its users up again."""
     needing = [] if users is None else [
         name for name, table in typed.items() if name in lacking or _names_users_alone(name, table)
     ]
@@ -431,8 +431,8 @@ def _attributed(log: ir.Table, users: ir.Table) -> ir.Table:
 
 
 def _user_key(user_id: ir.StringValue) -> ir.StringValue:
-    """A user id as the users table is looked up by: an email address in lower case, as exports write it in their
-    own (a CRM's ``Jane.Doe@Acme.com`` is an email tool's ``jane.doe@acme.com``); any other id as it is."""
+    """A user id as the users table is looked up by: an email address in lower case, as each export writes one in a
+    case of its own (a CRM's ``Jane.Doe@Acme.com`` is an email tool's ``jane.doe@acme.com``); any other id as it is."""
     return ibis.ifelse(user_id.contains("@"), user_id.lower(), user_id)
 
 

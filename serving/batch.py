@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.errors import ChurnInputError
+from features.files import WORKBOOK_SUFFIXES
 from serving.encoding import FeatureEncoding
 from serving.loaded_model import LoadedModel, check_columns, load_model
 from serving.scoring import Scores
@@ -66,8 +67,6 @@ def score_file(
         raise ChurnInputError("the output must be a .parquet file", table=str(out_path))
     if not features_path.is_file():
         raise ChurnInputError("no such file", table=str(features_path))
-    from features.files import WORKBOOK_SUFFIXES
-
     if features_path.suffix.lower() not in (".parquet", ".pq", ".csv", *WORKBOOK_SUFFIXES):
         raise ChurnInputError(
             f"the feature table must be a .parquet or .csv file or a workbook ({', '.join(WORKBOOK_SUFFIXES)})",

@@ -171,8 +171,8 @@ def score_snapshot(
 def read_latest_snapshot(
     path: Path, feature_names: list[str], keys: TableKeys = TableKeys()
 ) -> tuple[pd.DataFrame, str | None]:
-    """The rows of a feature table (Parquet, CSV or a workbook) with its latest date (``keys.time_column``); all rows when
-    the model was trained without a time column, or the table has none."""
+    """The rows of a feature table (Parquet, CSV or a workbook) with its latest date (``keys.time_column``); all
+    rows when the model was trained without a time column, or the table has none."""
     frame = read_table(path, table=str(path))
     check_columns(frame.columns, keys, feature_names, table=str(path))
     time = keys.time_column

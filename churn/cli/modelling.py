@@ -14,7 +14,9 @@ from churn.settings import Settings
 
 
 def train(
-    features: Annotated[Path, typer.Option(help="Feature table, Parquet, CSV or a workbook: `churn features` output or your own customer table.")],
+    features: Annotated[Path, typer.Option(
+        help="Feature table, Parquet, CSV or a workbook: `churn features` output or your own customer table."
+    )],
     label: Annotated[str, typer.Option(help="Label column: boolean, 0/1 or two-valued text (yes/no, churned/active, ...).")] = "churned",
     id: Annotated[str, typer.Option("--id", help="Account id column; never a feature.")] = "account_id",
     time: Annotated[

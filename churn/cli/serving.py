@@ -17,7 +17,8 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model URI; an alias (models:/name@alias) can be reloaded and polled.")] = None,
     features: Annotated[
-        Optional[Path], typer.Option(help="Feature table (Parquet, CSV or a workbook) whose latest snapshot backs GET /v1/accounts/{id}/score.")
+        Optional[Path],
+        typer.Option(help="Feature table (Parquet, CSV or a workbook) whose latest snapshot backs GET /v1/accounts/{id}/score."),
     ] = None,
     poll_seconds: Annotated[Optional[float], typer.Option(help="Check the alias this often and reload on change (0: never).")] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,

@@ -70,7 +70,8 @@ def test_a_flat_customer_table_reads_alike_from_excels_windows_csv_and_from_a_wo
     frame.to_csv(tmp_path / "plain.csv", index=False)
     frame.to_csv(tmp_path / "windows.csv", index=False, sep=";", encoding="cp1252")
     frame.to_excel(tmp_path / "customers.xlsx", index=False)
-    plain, *others = [load_training_table(read_table(tmp_path / name)) for name in ("plain.csv", "windows.csv", "customers.xlsx")]
+    names = ("plain.csv", "windows.csv", "customers.xlsx")
+    plain, *others = [load_training_table(read_table(tmp_path / name)) for name in names]
     assert "region" in plain.feature_columns and set(plain.rows["region"]) == {"Île-de-France", "Bavière"}
     for table in others:
         assert table.feature_columns == plain.feature_columns
