@@ -95,7 +95,11 @@ def open_table(con, name: str, files: TableFiles) -> ir.Table:
             found = csv_reading(name, files.source)
             # A file not all UTF-8 is read wholly as ISO-8859-1, the one of its kind Spark 4 reads: Windows-1252 but
             # for the few marks it adds (the euro sign, typographic quotes and dashes), which come out as control codes.
-            encoding = {"encoding": "iso-8859-1"} if "encoding_errors" in found else {}
+            # UTF-16 Spark reads only as one whole text, not split into lines first.
+            encoding = (
+                {"encoding": "iso-8859-1"} if "encoding_errors" in found
+                else {"encoding": "UTF-16", "multiLine": True} if found["encoding"] == "utf-16" else {}
+            )
             return con.read_csv(files.source, inferSchema=False, sep=found["sep"], **encoding)
         return con.read_parquet(str(files.source), mergeSchema=True)
     with reading(name):

@@ -41,12 +41,13 @@ def _feature_table(con, data) -> pd.DataFrame:
 
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
-    (the later part with a column more), tickets as CSV with times as text with a UTC offset, subscriptions and
-    emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33 PM) and MRR as money ($1,234.50), surveys
-    as JSON lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their
-    accounts in a users workbook), accounts with a founding year and a closing date as text
-    (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk writes it
-    (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the emails' clicks)."""
+    (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
+    text with a UTC offset, subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
+    PM) and MRR as money ($1,234.50), surveys as JSON lines with each answer nested and its time in Unix
+    milliseconds, emails naming users alone (their accounts in a users workbook), accounts with a founding year and
+    a closing date as text (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk
+    writes it (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the
+    emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -64,7 +65,7 @@ def _as_another_company_exports_it(data) -> None:
         zoned = tickets[column].dt.tz_localize("UTC").dt.tz_convert("America/Sao_Paulo")
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
-    tickets.to_csv(data / "tickets.csv", index=False)
+    tickets.to_csv(data / "tickets.csv", index=False, sep="\t", encoding="utf-16")  # Excel's "Unicode text"
     for name, columns, form in (  # as US billing and email tools export them: 09/20/2024, 09/20/2024 05:05:33 PM
         ("subscriptions", ("start_date", "end_date"), "%m/%d/%Y"), ("emails", ("sent_at", "opened_at"), "%m/%d/%Y %I:%M:%S %p"),
     ):
