@@ -23,10 +23,11 @@ import pandas as pd
 from python_calamine import CalamineError
 
 from features.errors import ChurnInputError
+from features.windows import plain
 
 # JSON files a table may be, one object per line or an array of objects.
 JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
-# Spreadsheet workbooks a table may be (its first sheet), as a CRM's or a billing tool's export is saved.
+# Spreadsheet workbooks a table may be (one sheet of it), as a CRM's or a billing tool's export is saved.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TITLE_ROWS = 20  # a report's title, filters and date above its table fit in these
 # A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
@@ -109,13 +110,17 @@ def open_table(con, name: str, files: TableFiles) -> ir.Table:
 
 
 def workbook_frame(name: str, path: Path) -> pd.DataFrame:
-    """A workbook's first sheet, on any engine (as a pandas frame it hands over): numbers, dates and times as the
-    cells hold them, a column mixing numbers and text as text, a report's title rows above the header skipped
-    (``_header_row``), and the columns without a header that hold nothing (the formatted cells beside the data) left
-    out. Read by calamine, which reads a sheet of 20,000 rows in 0.1 s."""
+    """A workbook's sheet named after the table in any style (``Accounts``), else its first, on any engine (as a
+    pandas frame it hands over): numbers, dates and times as the cells hold them, a column mixing numbers and text
+    as text, a report's title rows above the header skipped (``_header_row``), and the columns without a header
+    that hold nothing (the formatted cells beside the data) left out. Read by calamine, which reads a sheet of
+    20,000 rows in 0.1 s."""
     try:
-        top = pd.read_excel(path, sheet_name=0, engine="calamine", header=None, nrows=TITLE_ROWS)
-        frame = pd.read_excel(path, sheet_name=0, engine="calamine", header=_header_row(top))
+        with pd.ExcelFile(path, engine="calamine") as workbook:
+            named = [sheet for sheet in workbook.sheet_names if plain(sheet) == plain(name)]
+            sheet = named[0] if named else 0
+            top = pd.read_excel(workbook, sheet_name=sheet, header=None, nrows=TITLE_ROWS)
+            frame = pd.read_excel(workbook, sheet_name=sheet, header=_header_row(top))
     except (CalamineError, ValueError, OSError) as exc:  # not a workbook, encrypted, damaged, or with no sheet
         raise ChurnInputError(f"{path.name} cannot be read as a workbook: {exc}", table=name) from None
     headless = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]

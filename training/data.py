@@ -56,7 +56,8 @@ class TrainingTable:
 def read_table(path: Path, *, table: str = TABLE) -> pd.DataFrame:
     """A Parquet or CSV file or a workbook, chosen by its extension: a CSV in its own encoding and with its own
     delimiter, as the feature build reads one (``features.files.csv_reading``: Excel's "CSV" on Windows is
-    Windows-1252 with semicolons), a workbook by its first sheet (``features.files.workbook_frame``)."""
+    Windows-1252 with semicolons), a workbook by its sheet named ``table``, else its first
+    (``features.files.workbook_frame``)."""
     from features.files import WORKBOOK_SUFFIXES, csv_reading, workbook_frame  # not Ibis and DuckDB for the API's start
 
     path = Path(path)

@@ -29,7 +29,8 @@ def generate(
 def features(
     data: Annotated[Path, typer.Option(
         help="Data folder in the contract: per table a Parquet file or folder of parts, a CSV (maybe .gz), JSON "
-        "(lines, an array, or a folder of parts), or a workbook (.xlsx, .xls, .ods: its first sheet)."
+        "(lines, an array, or a folder of parts), or a workbook (.xlsx, .xls, .ods: the sheet named after the "
+        "table, else the first)."
     )],
     out: Annotated[Path, typer.Option(help="Parquet file to write the feature table to.")],
     as_of: Annotated[

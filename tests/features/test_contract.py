@@ -830,7 +830,7 @@ def test_rows_repeated_whole_are_kept_once_and_counted_but_two_rows_of_one_id_th
 def test_a_workbook_is_read_by_its_first_sheet_and_one_that_is_not_a_workbook_is_named(tmp_path):
     """A CRM's accounts report and a billing tool's subscriptions saved from a spreadsheet: cells keep their numbers
     and dates, the report's title rows are no rows, a column beside the data with no header and nothing in it is no
-    column, and later sheets are notes."""
+    column, and the sheet named after the table is read, else the first (later ones are notes)."""
     tables = contract_tables()
     tables["accounts"]["industry"] = ["détail", "saas", "saas", "santé", "détail"]
     expected = build_features(tables, DATES, now=NOW)
@@ -840,7 +840,9 @@ def test_a_workbook_is_read_by_its_first_sheet_and_one_that_is_not_a_workbook_is
         title.to_excel(workbook, sheet_name="Accounts", index=False, header=False)
         tables["accounts"].assign(**{" ": None}).to_excel(workbook, sheet_name="Accounts", index=False, startrow=3)
         pd.DataFrame({"note": ["exported from the CRM"]}).to_excel(workbook, sheet_name="Notes", index=False)
-    tables["subscriptions"].to_excel(folder / "subscriptions.xlsx", index=False)
+    with pd.ExcelWriter(folder / "subscriptions.xlsx") as workbook:  # the sheet named after the table, not the first
+        pd.DataFrame({"read me": ["MRR in USD"]}).to_excel(workbook, sheet_name="Read me", index=False)
+        tables["subscriptions"].to_excel(workbook, sheet_name="Subscriptions", index=False)
     report = build_feature_file(folder, tmp_path / "workbook.parquet", as_of=DATES, now=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "workbook.parquet"), expected, check_dtype=False)
     assert not report.unused_columns  # the empty column beside the data is not carried, nor named
