@@ -27,11 +27,11 @@ from features.windows import plain
 
 # JSON files a table may be, one object per line or an array of objects.
 JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+# A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
+NO_DATE_FORMAT = "not a date"
 # Spreadsheet workbooks a table may be (one sheet of it), as a CRM's or a billing tool's export is saved.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TITLE_ROWS = 20  # a report's title, filters and date above its table fit in these
-# A date format no value matches: DuckDB then reads no JSON text as a date or time of its own accord.
-NO_DATE_FORMAT = "not a date"
 # How CSV text is decoded: UTF-8, and any bytes that are not UTF-8 as Windows-1252, the code page Excel saves "CSV" in on
 # a Western Windows (``Soci\xe9t\xe9`` is ``Société``); bytes Windows-1252 leaves undefined become U+FFFD.
 WINDOWS_1252 = "windows-1252"
