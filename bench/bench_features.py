@@ -25,6 +25,10 @@ from pathlib import Path
 
 import duckdb
 
+# Each events format: the DuckDB function reading it, and the COPY options writing it.
+READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".jsonl": "read_json"}
+WRITE_OPTIONS = {".parquet": "(FORMAT parquet)", ".csv": "(HEADER)", ".jsonl": "(FORMAT json)"}
+
 GENERATE = """
 import resource, sys, time
 from features.synthetic import generate
@@ -37,8 +41,7 @@ FLOOR = """
 import resource, sys, time, duckdb
 started = time.perf_counter()
 con = duckdb.connect()
-reader = {"csv": "read_csv", "jsonl": "read_json"}.get(sys.argv[1].rsplit(".", 1)[-1], "read_parquet")
-con.sql(f"CREATE TEMP TABLE floor AS SELECT account_id, event_type, count(*) AS n FROM {reader}('{sys.argv[1]}') GROUP BY ALL")
+con.sql(f"CREATE TEMP TABLE floor AS SELECT account_id, event_type, count(*) AS n FROM {sys.argv[2]}('{sys.argv[1]}') GROUP BY ALL")
 print(con.sql("SELECT sum(n) FROM floor").fetchone()[0], time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -46,8 +49,7 @@ BARE_PASSES = """
 import json, resource, sys, time, duckdb
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
-reader = {"csv": "read_csv", "jsonl": "read_json"}.get(sys.argv[1].rsplit(".", 1)[-1], "read_parquet")
-log = f"{reader}('{sys.argv[1]}')"
+log = f"{sys.argv[2]}('{sys.argv[1]}')"
 bucket = "(epoch(timestamp) // 518400)::BIGINT"  # 6-day buckets: about as many as a build's segments
 queries = {
     "floor": f"SELECT account_id, event_type, count(*) FROM {log} GROUP BY ALL",
@@ -109,8 +111,7 @@ def keyed_by_user(data: Path, log: Path, folder: Path) -> Path:
         if path.stem not in ("events", "truth"):
             (folder / path.name).unlink(missing_ok=True)
             (folder / path.name).symlink_to(path.resolve())
-    reader = {".csv": "read_csv", ".jsonl": "read_json"}.get(log.suffix, "read_parquet")
-    options = {".csv": "(HEADER)", ".jsonl": "(FORMAT json)"}.get(log.suffix, "(FORMAT parquet)")
+    reader, options = READERS[log.suffix], WRITE_OPTIONS[log.suffix]
     in_duckdb(
         f"COPY (SELECT * EXCLUDE (account_id) FROM {reader}('{log}')) TO '{folder / log.name}' {options}",
         f"COPY (SELECT DISTINCT user_id, account_id FROM {reader}('{log}')) TO '{folder / 'users.parquet'}'",
@@ -141,13 +142,12 @@ def main() -> None:
     events, gen_seconds = int(events), float(gen_seconds)
     log = data / f"events.{args.events_format}"
     if args.events_format != "parquet":
-        options = "(HEADER)" if args.events_format == "csv" else "(FORMAT json)"
-        in_duckdb(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' {options}")
+        in_duckdb(f"COPY (FROM read_parquet('{data / 'events.parquet'}')) TO '{log}' {WRITE_OPTIONS[log.suffix]}")
         (data / "events.parquet").unlink()
     by_user = keyed_by_user(data, log, args.out / "data_by_user") if args.events_by_user else None
     floors, builds, peaks, stages, by_user_builds, by_user_peaks = [], [], [], [], [], []
     for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
-        (_, floor_seconds), _, _ = run(FLOOR, str(log))
+        (_, floor_seconds), _, _ = run(FLOOR, str(log), READERS[log.suffix])
         floors.append(float(floor_seconds))
         (rows, build_seconds), peak, above = run(BUILD, str(data), str(table), args.freq)
         builds.append(float(build_seconds))
@@ -157,7 +157,7 @@ def main() -> None:
             (_, seconds), peak, _ = run(BUILD, str(by_user), str(args.out / "features_by_user.parquet"), args.freq)
             by_user_builds.append(float(seconds))
             by_user_peaks.append(peak)
-    _, _, above = run(BARE_PASSES, str(log))
+    _, _, above = run(BARE_PASSES, str(log), READERS[log.suffix])
     bare = json.loads(above[-1])
     figures = {
         "accounts": args.accounts,

@@ -279,7 +279,7 @@ def prepare(
         with reading(name):
             profile = _profile(name, table, accounts, cutoff)
             if profile.get("duplicates"):  # an export whose pages overlapped repeats rows whole: they say nothing new
-                table, skipped[(name, EXACT_COPY)] = _without_copies(table)
+                table, skipped[(name, EXACT_COPY)] = _without_copies(table, rows=int(profile["rows"]))
                 if skipped[(name, EXACT_COPY)]:
                     profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile, formats[name])
@@ -322,12 +322,12 @@ def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     return (table.filter(~is_blank) if count else table), count
 
 
-def _without_copies(table: ir.Table) -> tuple[ir.Table, int]:
-    """The table with each row repeated whole kept once, and how many copies there were. Rows sharing an id and
-    differing in anything else are left for the duplicate check to refuse: which of them is right is not known."""
-    rows = lambda t: int(_collect(t.aggregate(n=t.count()))["n"])  # noqa: E731
+def _without_copies(table: ir.Table, *, rows: int) -> tuple[ir.Table, int]:
+    """The table of ``rows`` rows with each row repeated whole kept once, and how many copies there were. Rows
+    sharing an id and differing in anything else are left for the duplicate check to refuse: which of them is right
+    is not known."""
     unique = table.distinct()
-    copies = rows(table) - rows(unique)
+    copies = rows - int(_collect(unique.aggregate(n=unique.count()))["n"])
     return (unique if copies else table), copies
 
 

@@ -21,11 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.errors import ChurnInputError
-from features.files import WORKBOOK_SUFFIXES
 from serving.encoding import FeatureEncoding
 from serving.loaded_model import LoadedModel, check_columns, load_model
 from serving.scoring import Scores
-from training.data import parse_times, read_table
+from training.data import check_table_type, parse_times, read_table
 
 DRIVER_TYPE = pa.struct([("feature", pa.string()), ("value", pa.string()), ("contribution", pa.float64())])
 
@@ -67,11 +66,7 @@ def score_file(
         raise ChurnInputError("the output must be a .parquet file", table=str(out_path))
     if not features_path.is_file():
         raise ChurnInputError("no such file", table=str(features_path))
-    if features_path.suffix.lower() not in (".parquet", ".pq", ".csv", *WORKBOOK_SUFFIXES):
-        raise ChurnInputError(
-            f"the feature table must be a .parquet or .csv file or a workbook ({', '.join(WORKBOOK_SUFFIXES)})",
-            table=str(features_path),
-        )
+    check_table_type(features_path, table=str(features_path))
     loaded = _load(model_uri, tracking_uri=tracking_uri, top_drivers=top_drivers)
 
     started = time.perf_counter()

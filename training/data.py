@@ -63,6 +63,7 @@ def read_table(path: Path, *, table: str = TABLE) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ChurnInputError(f"file {str(path)!r} not found", table=table)
+    check_table_type(path, table=table)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -75,8 +76,17 @@ def read_table(path: Path, *, table: str = TABLE) -> pd.DataFrame:
         raise
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ChurnInputError(f"cannot read {path.name}: {exc}", table=table) from None
-    raise ChurnInputError(f"{path.name}: expected a .parquet, .csv or workbook ({', '.join(WORKBOOK_SUFFIXES)}) file",
-                          table=table)
+
+
+def check_table_type(path: Path, *, table: str = TABLE) -> None:
+    """Refuse, by its extension, a file ``read_table`` cannot read: before the work that would precede reading it."""
+    from features.files import WORKBOOK_SUFFIXES
+
+    if Path(path).suffix.lower() not in (".parquet", ".pq", ".csv", *WORKBOOK_SUFFIXES):
+        raise ChurnInputError(
+            f"{Path(path).name}: expected a .parquet or .csv file, or a workbook ({', '.join(WORKBOOK_SUFFIXES)})",
+            table=table,
+        )
 
 
 def load_training_table(

@@ -157,7 +157,7 @@ def test_a_missing_label_or_id_names_the_columns_that_look_like_one(make_table):
 
 def test_unknown_file_types_and_missing_files_are_errors(tmp_path):
     (tmp_path / "table.txt").write_text("x")
-    with pytest.raises(ChurnInputError, match=r"table\.txt: expected a \.parquet, \.csv or workbook \(\.xlsx, "):
+    with pytest.raises(ChurnInputError, match=r"table\.txt: expected a \.parquet or \.csv file, or a workbook \(\.xlsx, "):
         read_table(tmp_path / "table.txt")
     (tmp_path / "table.xlsx").write_text("x")
     with pytest.raises(ChurnInputError, match=r"^features: table\.xlsx cannot be read as a workbook"):
