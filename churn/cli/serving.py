@@ -39,9 +39,11 @@ def serve(
 
 
 def score(
-    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/churn-model@champion.")],
     features: Annotated[Path, typer.Option(help="Feature table (Parquet, CSV or a workbook) to score, every row.")],
     out: Annotated[Path, typer.Option(help="Parquet file to write the scores to.")],
+    model: Annotated[
+        Optional[str], typer.Option(help="Model URI, e.g. models:/churn-model@challenger. Default: the served one.")
+    ] = None,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read and scored at a time.")] = 50_000,
 ) -> None:
     """Batch-score every row of a feature table with the API's fields plus model name and version."""
@@ -51,7 +53,7 @@ def score(
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     with clean_errors():
         report = score_file(
-            model,
+            model or settings.model_uri,
             features,
             out,
             tracking_uri=settings.tracking_uri,

@@ -18,7 +18,7 @@ def scored(store, tmp_path_factory):
     out = tmp_path_factory.mktemp("batch") / "scores.parquet"
     result = CliRunner().invoke(
         cli,
-        ["score", "--model", "models:/churn-model@champion", "--features", str(store.features_path), "--out", str(out), "--chunk-rows", "700"],
+        ["score", "--features", str(store.features_path), "--out", str(out), "--chunk-rows", "700"],  # the served model
         env={"MLFLOW_TRACKING_URI": store.tracking_uri},
     )
     assert result.exit_code == 0, result.output
@@ -59,8 +59,8 @@ def test_a_failure_leaves_no_output_behind(store, tmp_path):
     out = tmp_path / "scores.parquet"
     result = CliRunner().invoke(
         cli,
-        ["score", "--model", "models:/churn-model@nobody", "--features", str(store.features_path), "--out", str(out)],
-        env={"MLFLOW_TRACKING_URI": store.tracking_uri},
+        ["score", "--features", str(store.features_path), "--out", str(out)],
+        env={"MLFLOW_TRACKING_URI": store.tracking_uri, "CHURN_MODEL_URI": "models:/churn-model@nobody"},
     )
     assert result.exit_code == 2
     assert "models:/churn-model@nobody" in result.output
