@@ -95,7 +95,7 @@ def load_tables(
         tables[name] = frame
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
         accounts = tables.get("accounts", pd.DataFrame())
-        columns = flat_subscriptions(list(accounts.columns))
+        columns = flat_subscriptions(list(accounts.columns), (column_names or {}).get("accounts"))
         tables["subscriptions"] = pd.DataFrame({read: accounts[column] for read, column in columns.items()})
     given = {name: ibis.memtable(frame) for name, frame in tables.items()}
     dates, numbers = date_formats(given, date_order), number_formats(given, decimal_mark)

@@ -123,6 +123,8 @@ COMMON_NAMES = {
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.
 SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
+# The columns a flat accounts table gives its subscriptions beyond the contract's, which a mapping may name too.
+FLAT_COLUMNS = {"churned_at": TIME, "mrr": NUMBER}
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
@@ -133,6 +135,7 @@ EXACT_COPY = "an exact copy of another row"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
 SHARED_USER = "no account_id, and a user_id of several accounts in users"
+NO_USER = "no account_id, and no user_id"
 
 # A log's row dated before this is a placeholder (1970-01-01 for a Unix time of 0, 1900-01-01 from a spreadsheet),
 # not a time: SaaS products log nothing so early. Kept, one such row would start the log's history decades early,
@@ -240,7 +243,7 @@ def prepare(
             raw[name], blank[(name, BLANK_ROW)] = _without_blank_rows(raw[name])
     if "subscriptions" not in raw:  # a flat customer table: one subscription per account, to its churn date
         accounts = raw["accounts"]
-        columns = flat_subscriptions(list(accounts.columns))
+        columns = flat_subscriptions(list(accounts.columns), column_names.get("accounts"))
         raw["subscriptions"] = accounts.select(**{read: accounts[column] for read, column in columns.items()})
         given = {column: read for read, column in columns.items() if column not in CONTRACT["accounts"].columns}
         raw["accounts"] = accounts.drop(*given)
@@ -291,7 +294,7 @@ def prepare(
             skipped |= {(name, f"empty {column}"): int(profile[f"empty__{column}"]) for column in CONTRACT[name].not_null}
             if name in by_user:  # a row without an account is one whose user gave it none
                 empty = skipped.pop((name, "empty account_id"))
-                skipped[(name, NO_ACCOUNT)] = empty - skipped.get((name, SHARED_USER), 0)
+                skipped[(name, NO_ACCOUNT)] = empty - skipped[(name, NO_USER)] - skipped.get((name, SHARED_USER), 0)
             skipped[(name, PLACEHOLDER)] = int(profile["early"])
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
@@ -331,12 +334,15 @@ def _without_copies(table: ir.Table, *, rows: int) -> tuple[ir.Table, int]:
     return (unique if copies else table), copies
 
 
-def flat_subscriptions(columns: list[str]) -> dict[str, str]:
+def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) -> dict[str, str]:
     """Subscription column → the column of a flat accounts table it is read from, one subscription per account:
-    from its created_at to the one column saying when it left (``SUBSCRIPTION_ENDS``), with its seats and, when the
-    table has one, its MRR column. For a company without a subscriptions table, whose accounts export says when
-    each customer left."""
-    ends = [column for column in columns if plain(column) in {plain(name) for name in SUBSCRIPTION_ENDS}]
+    from its created_at to the one column saying when it left (``SUBSCRIPTION_ENDS``, or the one the mapping
+    ``named`` as churned_at), with its seats and, when the table has one, its MRR column. For a company without a
+    subscriptions table, whose accounts export says when each customer left. ``columns`` are the table's after
+    ``contract_renames``."""
+    ends = ["churned_at"] if "churned_at" in (named or {}) else [
+        column for column in columns if column_key(column) in {column_key(name) for name in SUBSCRIPTION_ENDS}
+    ]
     if len(ends) != 1 or "created_at" not in columns:
         found = f"it has {', '.join(map(repr, ends))}, which is more than one" if ends else "it has none"
         raise ChurnInputError(
@@ -346,7 +352,9 @@ def flat_subscriptions(columns: list[str]) -> dict[str, str]:
             table="subscriptions",
         )
     read = {"account_id": "account_id", "start_date": "created_at", "end_date": ends[0]}
-    read |= {"mrr": column for column in columns if plain(column) == "mrr"}
+    mrr_names = {column_key(name) for name in ("mrr", *COMMON_NAMES["subscriptions"]["mrr"])}
+    mrr = ["mrr"] if "mrr" in (named or {}) else [column for column in columns if column_key(column) in mrr_names]
+    read |= {"mrr": mrr[0]} if len(mrr) == 1 else {}
     return read | ({"seats": "seats"} if "seats" in columns else {})
 
 
@@ -400,9 +408,13 @@ def _with_accounts_of_users(
     for name in needing:
         with reading(name):
             completed[name] = log = keep(_attributed(typed[name], lookup))
+            unattributed = {NO_USER: log.user_id.isnull()}
             if shared is not None:
-                of_shared = log.account_id.isnull() & _user_key(log.user_id).isin(shared.user_id)
-                skipped[(name, SHARED_USER)] = int(_collect(log.aggregate(n=of_shared.sum().fill_null(0)))["n"])
+                unattributed[SHARED_USER] = _user_key(log.user_id).isin(shared.user_id)
+            counts = _collect(log.aggregate([
+                (log.account_id.isnull() & rows).sum().fill_null(0).name(f"n{i}") for i, rows in enumerate(unattributed.values())
+            ]))
+            skipped |= {(name, why): int(counts[f"n{i}"]) for i, why in enumerate(unattributed)}
     return {**typed, **completed}, set(needing), skipped
 
 
@@ -600,6 +612,7 @@ def _date_forms(table: ir.Table, columns: list[str]) -> list[dict]:
 # Why a column of the accounts table beyond the contract's is not an attribute.
 AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows what came later"
 NOT_CHOSEN = "not among the mapping's [accounts] attributes"
+EMPTY = "empty in every row: a field nobody fills in says nothing"
 NAME_LIKE = "text distinct for nearly every account: a name or an id, from which a model learns nothing general"
 # A text column is name-like when at least this share of its values, over at least NAME_LIKE_ROWS of them, are distinct.
 NAME_LIKE_SHARE, NAME_LIKE_ROWS = 0.9, 20
@@ -617,16 +630,18 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     ``cancelled_at``, ``last_login_at``) is the plainest case of one that does, and is never
     carried: a date column, or text in which every value is an ISO 8601 time or a numeric date. Other columns
     that change (``status``, ``health_score``) cannot be told apart from the data; ``chosen`` (the
-    mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates and
-    name-like text (a company's name, website or CRM id: distinct for nearly every account, no category at all).
+    mapping's ``[accounts] attributes``) lists the columns to carry, None carrying every column but dates,
+    name-like text (a company's name, website or CRM id: distinct for nearly every account, no category at all)
+    and columns empty in every row (a CRM's fields nobody fills in).
     """
     spec = CONTRACT["accounts"]
     extra = [column for column in accounts.columns if column not in spec.columns]
-    dates, numbers, names = _column_contents(accounts, extra)
+    dates, numbers, names, empty = _column_contents(accounts, extra)
     kinds = {c: NUMBER if c in numbers else TEXT for c in extra if c not in dates}
     if chosen is None:
-        kept = {c: kind for c, kind in kinds.items() if c not in names}
-        return kept, {f"accounts.{c}": AS_EXPORTED if c in dates else NAME_LIKE for c in extra if c not in kept}
+        kept = {c: kind for c, kind in kinds.items() if c not in names | empty}
+        why = lambda c: EMPTY if c in empty else AS_EXPORTED if c in dates else NAME_LIKE  # noqa: E731
+        return kept, {f"accounts.{c}": why(c) for c in extra if c not in kept}
     for column in chosen:
         problem = (
             "a contract column, not an attribute" if column in spec.columns
@@ -640,35 +655,39 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
     return {c: kind for c, kind in kinds.items() if c in chosen}, unused
 
 
-def _column_contents(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str], set[str]]:
+def _column_contents(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str], set[str], set[str]]:
     """Columns holding dates (of a date or time type, or text whose every non-empty value is an ISO 8601 time or a
     numeric date such as "09/20/2024"), columns holding numbers (of a numeric type, or text whose every non-empty
-    value is a number), and the other text columns that are name-like (``NAME_LIKE_SHARE`` of their values distinct)."""
+    value is a number), the other text columns that are name-like (``NAME_LIKE_SHARE`` of their values distinct),
+    and the columns empty in every row."""
+    if not columns:
+        return set(), set(), set(), set()
     dates = {c for c in columns if table[c].type().is_timestamp() or table[c].type().is_date()}
     numbers = {c for c in columns if table[c].type().is_numeric() and not table[c].type().is_boolean()}
-    text = [c for c in columns if table[c].type().is_string()]
-    if not text:
-        return dates, numbers, set()
+    text = {c for c in columns if table[c].type().is_string()}
     checks = {}
-    for i, column in enumerate(text):
-        value = table[column].strip().nullif("")
-        iso = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & text_time(value).notnull()
-        is_time = iso | value.re_search(ANY_NUMERIC_DATE)
+    for i, column in enumerate(columns):
+        value = table[column].strip().nullif("") if column in text else table[column]
         checks[f"given_{i}"] = value.count()
-        checks[f"times_{i}"] = is_time.fill_null(False).sum()
-        checks[f"numbers_{i}"] = value.try_cast("float64").count()
-        checks[f"distinct_{i}"] = value.nunique()
+        if column in text:
+            iso = value.re_search(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") & text_time(value).notnull()
+            is_time = iso | value.re_search(ANY_NUMERIC_DATE)
+            checks[f"times_{i}"] = is_time.fill_null(False).sum()
+            checks[f"numbers_{i}"] = value.try_cast("float64").count()
+            checks[f"distinct_{i}"] = value.nunique()
     counts = _collect(table.aggregate(**checks))
+    given = {c: counts[f"given_{i}"] for i, c in enumerate(columns)}
+    text_at = {c: i for i, c in enumerate(columns) if c in text}
 
-    def every(what: str) -> set[str]:  # the columns each of whose given values is one
-        return {c for i, c in enumerate(text) if counts[f"given_{i}"] and counts[f"{what}_{i}"] == counts[f"given_{i}"]}
+    def every(what: str) -> set[str]:  # the text columns each of whose given values is one
+        return {c for c, i in text_at.items() if given[c] and counts[f"{what}_{i}"] == given[c]}
 
     dates, numbers = dates | every("times"), numbers | every("numbers")
     names = {
-        c for i, c in enumerate(text) if c not in dates | numbers and counts[f"given_{i}"] >= NAME_LIKE_ROWS
-        and counts[f"distinct_{i}"] >= NAME_LIKE_SHARE * counts[f"given_{i}"]
+        c for c, i in text_at.items() if c not in dates | numbers and given[c] >= NAME_LIKE_ROWS
+        and counts[f"distinct_{i}"] >= NAME_LIKE_SHARE * given[c]
     }
-    return dates, numbers, names
+    return dates, numbers, names, {c for c in columns if not given[c]}
 
 
 def _without_skipped(name: str, table: ir.Table, profile: dict, accounts: ir.Table, cutoff: datetime) -> ir.Table:
@@ -695,10 +714,11 @@ def cached(table: ir.Table) -> ir.Table:
 
 def contract_renames(name: str, columns: list[str], named: dict[str, str] | None = None) -> dict[str, str]:
     """Contract name → column: those ``named`` (the mapping's ``[columns.<table>]``), then contract columns written
-    in another style (``Account ID``, ``accountId``, ``TIMESTAMP``): a column takes the contract's name when it
-    alone reads the same once case, spaces and punctuation are set aside. A contract column still without one
-    takes the one column of its ``COMMON_NAMES`` the table has (``event`` for event_type, ``org_id`` for
-    account_id); with two of them, which is meant would be a guess, and neither is taken."""
+    in another style (``Account ID``, ``accountId``, ``TIMESTAMP``, Salesforce's ``Plan__c``): a column takes the
+    contract's name when it alone reads the same once case, spaces and punctuation are set aside (``column_key``).
+    A contract column still without one takes the one column of its ``COMMON_NAMES`` the table has (``event`` for
+    event_type, ``org_id`` for account_id); with two of them, which is meant would be a guess, and neither is
+    taken."""
     spec = CONTRACT[name]
     renames = {}
     for column, company_column in (named or {}).items():
@@ -709,13 +729,13 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
             )
         renames[column] = company_column
     for column in spec.kinds:  # written in another style
-        matches = [c for c in columns if plain(c) == plain(column) and c not in renames.values()]
+        matches = [c for c in columns if column_key(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
     for column, common in COMMON_NAMES.get(name, {}).items():  # under another tool's name
-        if column in renames or any(plain(c) == plain(column) for c in columns):
+        if column in renames or any(column_key(c) == plain(column) for c in columns):
             continue
-        matches = [c for c in columns if plain(c) in {plain(n) for n in common} and c not in renames.values()]
+        matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
         if len(matches) == 1:
             renames[column] = matches[0]
     return {column: company_column for column, company_column in renames.items() if column != company_column}
@@ -726,8 +746,14 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
     named by the mapping nor written in another style: worth telling, as the build chose them."""
     return {
         column: company_column for column, company_column in renames.items()
-        if column not in (named or {}) and plain(column) != plain(company_column)
+        if column not in (named or {}) and plain(column) != column_key(company_column)
     }
+
+
+def column_key(column: str) -> str:
+    """A column's name as it is matched to the contract's: case, spaces and punctuation set aside (``plain``), and
+    the ``__c`` that ends a Salesforce custom field's name (``Churn_Date__c``, ``Plan__c``)."""
+    return plain(column[:-3] if column.lower().endswith("__c") else column)
 
 
 def displaced(columns: list[str], named: dict[str, str] | None) -> list[str]:

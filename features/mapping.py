@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from features.contract import CONTRACT
+from features.contract import CONTRACT, FLAT_COLUMNS
 from features.errors import ChurnInputError
 from features.text_values import DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
 from features.windows import plain
@@ -164,7 +164,7 @@ def _column_names(section, where: str) -> dict[str, dict[str, str]]:
             raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=at)
         if not isinstance(columns, dict):
             raise ChurnInputError("expected contract column = \"your column\"", table=where, column=at)
-        known = CONTRACT[table].kinds
+        known = {**CONTRACT[table].kinds, **(FLAT_COLUMNS if table == "accounts" else {})}
         for contract_column, company_column in columns.items():
             if contract_column not in known:
                 raise ChurnInputError(

@@ -190,18 +190,19 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     """Analytics trackers key events by user, email and survey tools by contact, a helpdesk a ticket of no organization
     by its requester: with a users table, a log without account_id (or with it empty in some rows) gives the table
     of the log that names every account. A row whose user is not in users, and names no account, is counted and not
-    used. A contact named by email address is found whatever case each export writes it in."""
+    used, apart from a row naming no user either. A contact named by email address is found whatever case each export writes it in."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
     events, emails, surveys = tables["events"], tables["emails"], tables["surveys"]
     stranger = events.iloc[[1, 2]].assign(user_id="u-stranger")
+    anonymous = events.iloc[[3, 4, 5]].assign(user_id=None)  # a tracker's events before anyone signed in
     surveys = surveys.assign(account_id=surveys["account_id"].where(surveys.index % 2 == 0))  # empty in some rows
     tickets = tables["tickets"].assign(requester_id=["u1", "u1", "u2", "u4"])  # a ticket of no organization
     tickets["account_id"] = tickets["account_id"].where(tickets["ticket_id"] != "t3")
     by_user = {
         **tables,
         "tickets": tickets,
-        "events": pd.concat([events, stranger], ignore_index=True).drop(columns="account_id"),
+        "events": pd.concat([events, stranger, anonymous], ignore_index=True).drop(columns="account_id"),
         # contacts named by email address, which the CRM's users table writes in its own case
         "emails": emails.drop(columns="account_id").assign(contact=emails["user_id"] + "@acme.com").drop(columns="user_id"),
         "surveys": surveys,
@@ -215,7 +216,8 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     report = build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
     assert report.skipped[("events", contract.NO_ACCOUNT)] == 2
-    assert f"events: 2 {contract.NO_ACCOUNT}" in report.describe()
+    assert report.skipped[("events", contract.NO_USER)] == 3
+    assert f"2 {contract.NO_ACCOUNT}" in report.describe() and f"3 {contract.NO_USER}" in report.describe()
     assert expected["usage__logins__30d"].gt(0).any() and expected["engagement__emails_sent__30d"].gt(0).any()
     assert report.common_names["tickets.user_id"] == "requester_id"
     assert expected.loc[expected["account_id"] == "leave", "support__tickets_opened__90d"].gt(0).any()  # t3's
@@ -302,6 +304,36 @@ def test_a_flat_accounts_table_with_churn_dates_stands_for_the_subscriptions(tmp
         unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
         with pytest.raises(ChurnInputError, match=f"^subscriptions: required table is missing; .*{problem}"):
             build_features({**unbilled, "accounts": frame}, DATES, now=NOW)
+
+
+def test_a_salesforce_account_export_stands_for_the_subscriptions_with_its_columns_named_in_the_mapping(tmp_path):
+    """Salesforce ends a custom field's name in ``__c`` (``Plan__c``, ``Churn_Date__c``): set aside, it reads as the
+    contract's column. A flat table's churn date and MRR under names of the company's own are named in the mapping,
+    which also chooses between two dates that each could say when a customer left."""
+    tables = contract_tables()
+    kept = ["stay", "leave", "newbie"]
+    accounts = tables["accounts"][tables["accounts"]["account_id"].isin(kept)].reset_index(drop=True)
+    subscriptions = tables["subscriptions"][tables["subscriptions"]["account_id"].isin(kept)].reset_index(drop=True)
+    expected = build_features({**tables, "accounts": accounts, "subscriptions": subscriptions}, DATES, now=NOW)
+    flat = accounts.merge(subscriptions[["account_id", "end_date", "mrr"]], on="account_id").rename(columns={
+        "account_id": "Id", "created_at": "CreatedDate", "plan": "Plan__c", "seats": "Licenses__c",
+        "end_date": "Churn_Date__c", "mrr": "Monthly_Fee__c",
+    }).assign(Cancellation_Date__c=pd.NaT)  # a date that could say so too, always empty
+    unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
+    folder = write_folder(tmp_path / "data", {**unbilled, "accounts": flat}, csv=("accounts",))
+    with pytest.raises(ChurnInputError, match="'Churn_Date__c', 'Cancellation_Date__c', which is more than one"):
+        build_features({**unbilled, "accounts": flat}, DATES, now=NOW)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns.accounts]\nchurned_at = "Churn_Date__c"\nmrr = "Monthly_Fee__c"\n')
+    out = tmp_path / "features.parquet"
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert report.common_names["accounts.seats"] == "Licenses__c"
+    assert report.unused_columns["accounts.mrr"] == "read as subscriptions.mrr"
+    assert report.unused_columns["accounts.Cancellation_Date__c"] == contract.EMPTY  # no attribute: says nothing
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"), column_names=load_mapping(mapping).columns)
+    assert read["subscriptions"]["end_date"].tolist() == subscriptions["end_date"].tolist()
+    assert read["subscriptions"]["mrr"].tolist() == subscriptions["mrr"].tolist()
 
 
 def test_unknown_accounts_do_not_stretch_the_observed_period():
