@@ -752,8 +752,10 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
 
 def column_key(column: str) -> str:
     """A column's name as it is matched to the contract's: case, spaces and punctuation set aside (``plain``), and
-    the ``__c`` that ends a Salesforce custom field's name (``Churn_Date__c``, ``Plan__c``)."""
-    return plain(column[:-3] if column.lower().endswith("__c") else column)
+    the ``__c`` that ends a Salesforce custom field's name (``Churn_Date__c``, ``Plan__c``) or the note in brackets
+    that ends a billing export's (Stripe's ``Start (UTC)``, ``MRR (USD)``)."""
+    stem = column[:-3] if column.lower().endswith("__c") else column
+    return plain(re.sub(r"\s*[(\[][^()\[\]]*[)\]]\s*$", "", stem) or stem)
 
 
 def displaced(columns: list[str], named: dict[str, str] | None) -> list[str]:

@@ -980,6 +980,33 @@ def test_a_crms_accounts_a_billing_tools_subscriptions_and_freshdesks_tickets_ne
     }
 
 
+def test_a_billing_exports_notes_in_brackets_are_set_aside(tmp_path):
+    """Stripe's subscriptions export notes each time's zone in its name (``Start (UTC)``, ``Ended At (UTC)``) and
+    writes times to the minute: read as the contract's start_date and end_date, with its other columns left alone."""
+    tables = contract_tables()
+    subscriptions = tables["subscriptions"]
+    stripe = pd.DataFrame({
+        "id": [f"sub_{i}" for i in range(len(subscriptions))],
+        "Customer ID": subscriptions["account_id"],
+        "Status": subscriptions["end_date"].isna().map({True: "active", False: "canceled"}),
+        "Start (UTC)": subscriptions["start_date"].dt.strftime("%Y-%m-%d %H:%M"),
+        "Ended At (UTC)": subscriptions["end_date"].dt.strftime("%Y-%m-%d %H:%M"),
+        "Current Period End (UTC)": (subscriptions["start_date"] + pd.Timedelta(days=30)).dt.strftime("%Y-%m-%d %H:%M"),
+        "MRR (USD)": subscriptions["mrr"].map("${:,.2f}".format),
+    })
+    out = tmp_path / "f.parquet"
+    folder = write_folder(tmp_path / "data", {**tables, "subscriptions": stripe}, csv=("subscriptions",))
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW)
+    seats_of = subscriptions.drop(columns="seats")  # Stripe's export has none: the accounts' seats stand
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out), build_features({**tables, "subscriptions": seats_of}, DATES, now=NOW), check_dtype=False
+    )
+    assert report.common_names == {
+        "subscriptions.account_id": "Customer ID", "subscriptions.start_date": "Start (UTC)",
+        "subscriptions.end_date": "Ended At (UTC)",
+    }
+
+
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
     tables["events"] = tables["events"].rename(columns={"event_type": "what_happened"})
