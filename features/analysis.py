@@ -199,8 +199,11 @@ def monthly_churn(
     of accounts present at both; gross MRR churn = (churned + contraction) / MRR at start,
     net MRR churn = (churned + contraction - expansion) / MRR at start, and
     mrr_end = mrr_start + new_mrr + expansion_mrr - contraction_mrr - churned_mrr.
+    A subscription without MRR counts as 0; without any (an export lacking MRR, a flat customer table without
+    it), the MRR columns are empty and logo churn stands alone.
     """
-    rows = _spell_rows(subscriptions, grace_days)
+    priced = "mrr" in subscriptions.columns and subscriptions["mrr"].notna().any()
+    rows = _spell_rows(subscriptions if priced else subscriptions.assign(mrr=0.0), grace_days)
     spells = _spells(rows)
     first = pd.Timestamp(start if start is not None else spells["start_date"].min()).to_period("M")
     last = pd.Timestamp(end if end is not None else rows[["start_date", "end_date"]].max().max()).to_period("M")
@@ -232,6 +235,9 @@ def monthly_churn(
     lost_mrr = table["churned_mrr"] + table["contraction_mrr"]
     table["gross_mrr_churn"] = _ratio(lost_mrr, table["mrr_start"])
     table["net_mrr_churn"] = _ratio(lost_mrr - table["expansion_mrr"], table["mrr_start"])
+    if not priced:
+        revenue = [c for c in table.columns if "mrr" in c]
+        table[revenue] = np.nan
     return table
 
 
@@ -273,12 +279,13 @@ def retention_curves(
 
     spans = people.merge(spells, on="account_id")
     spans["end_date"] = spans["end_date"].fillna(OPEN_END)
+    spans["start_day"] = spans["start_date"].dt.normalize()  # paying from the day it starts, at any hour
     parts = []
     for k in range(max_months + 1):
         day_k = people["signup"] + pd.DateOffset(months=k)
         observed = people[day_k <= until].assign(months=k)
         at = spans["signup"] + pd.DateOffset(months=k)
-        paying = spans.loc[(spans["start_date"] <= at) & (at < spans["end_date"]), "account_id"]
+        paying = spans.loc[(spans["start_day"] <= at) & (at < spans["end_date"]), "account_id"]
         parts.append(observed.assign(active=observed["account_id"].isin(paying)))
     panel = pd.concat(parts, ignore_index=True)
     curves = panel.groupby(["group", "months"], as_index=False).agg(
@@ -397,7 +404,7 @@ def first_90_days(
 def _spell_rows(subscriptions: pd.DataFrame, grace_days: int) -> pd.DataFrame:
     """Subscription rows sorted per account, each with its spell number and the coverage reached so far."""
     subs = _with_times(subscriptions, "subscriptions", ("start_date", "end_date"))
-    _require(subs, ["account_id", "start_date", "end_date", "mrr"], "subscriptions")
+    _require(subs, ["account_id", "start_date", "end_date"], "subscriptions")
     subs = subs.sort_values(["account_id", "start_date"], kind="stable", ignore_index=True)
     by_account = subs.groupby("account_id", sort=False)
     subs["covered_until"] = subs["end_date"].fillna(OPEN_END).groupby(subs["account_id"]).cummax()
@@ -427,7 +434,7 @@ def _mrr_at(rows: pd.DataFrame, spells: pd.DataFrame, bounds: pd.DatetimeIndex) 
         running = (spells["start_date"] < bound) & (end >= bound)
         begun = rows[rows["start_date"] < bound]
         latest = begun.groupby(["account_id", "spell"])["mrr"].last()
-        out[bound] = latest.reindex(spells.index).where(running)
+        out[bound] = latest.reindex(spells.index).fillna(0.0).where(running)  # running without MRR: 0
     return pd.DataFrame(out, index=spells.index)
 
 

@@ -17,18 +17,23 @@ CHURNED, STAYED = "#c0392b", "#2e86c1"
 
 
 def plot_monthly_churn(monthly: pd.DataFrame) -> Figure:
-    """Logo churn next to gross and net MRR churn, month by month (from ``monthly_churn``)."""
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    logos, revenue = fig.subplots(1, 2)
+    """Logo churn next to gross and net MRR churn, month by month (from ``monthly_churn``); logo churn alone for
+    data without MRR."""
+    priced = monthly["mrr_start"].notna().any()
+    fig = Figure(figsize=(11, 3.8) if priced else (6, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2) if priced else [fig.subplots()]
+    logos = axes[0]
     labels = monthly["month"].dt.strftime("%Y-%m")
     logos.bar(labels, monthly["churn_rate"], color=CHURNED)
     logos.set_title("Accounts lost / (existing + new)")
-    revenue.plot(labels, monthly["gross_mrr_churn"], marker="o", color=CHURNED, label="gross MRR churn")
-    revenue.plot(labels, monthly["net_mrr_churn"], marker="o", color=STAYED, label="net MRR churn")
-    revenue.axhline(0, color="grey", linewidth=0.8)
-    revenue.set_title("MRR churn, share of MRR at month start")
-    revenue.legend()
-    for ax in (logos, revenue):
+    if priced:
+        revenue = axes[1]
+        revenue.plot(labels, monthly["gross_mrr_churn"], marker="o", color=CHURNED, label="gross MRR churn")
+        revenue.plot(labels, monthly["net_mrr_churn"], marker="o", color=STAYED, label="net MRR churn")
+        revenue.axhline(0, color="grey", linewidth=0.8)
+        revenue.set_title("MRR churn, share of MRR at month start")
+        revenue.legend()
+    for ax in axes:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.tick_params(axis="x", labelrotation=60)
     return fig

@@ -74,6 +74,20 @@ def test_monthly_churn_counts_lost_over_existing_plus_new(subscriptions):
     assert february["churn_rate"] == pytest.approx(1 / 9)
 
 
+def test_monthly_churn_without_mrr_counts_accounts_alone(subscriptions):
+    """An export without MRR (a flat customer table without it) still has logo churn; a subscription with no MRR
+    is still a customer."""
+    priced = analysis.monthly_churn(subscriptions, start="2025-01-01", end="2025-04-30")
+    for unpriced in (subscriptions.drop(columns="mrr"), subscriptions.assign(mrr=float("nan"))):
+        table = analysis.monthly_churn(unpriced, start="2025-01-01", end="2025-04-30")
+        accounts = ["month", "existing", "new", "lost", "churn_rate"]
+        pd.testing.assert_frame_equal(table[accounts], priced[accounts])
+        assert table[[c for c in table.columns if "mrr" in c]].isna().all().all()
+    free = subscriptions.assign(mrr=subscriptions["mrr"].where(subscriptions["account_id"] != "A06"))
+    march = month(analysis.monthly_churn(free, start="2025-03-01", end="2025-03-31"), "2025-03-01")
+    assert (march["existing"], march["mrr_start"]) == (8, 700)
+
+
 def test_monthly_churn_splits_mrr_movements(subscriptions):
     march = month(analysis.monthly_churn(subscriptions, start="2025-03-01", end="2025-03-31"), "2025-03-01")
     assert march["mrr_start"] == 800
@@ -125,6 +139,9 @@ def test_retention_by_cohort(accounts, subscriptions):
     march = curves[curves["group"] == "2025-03"]
     assert march["months"].tolist() == [0, 1, 2, 3]  # 12 July is not observed yet
     assert (march["retention"] == 1).all()
+    later_that_day = subscriptions.assign(start_date=subscriptions["start_date"].replace("2025-03-12", "2025-03-12 16:00"))
+    curves = analysis.retention_curves(accounts, later_that_day, until="2025-06-30")
+    assert (curves.loc[curves["group"] == "2025-03", "retention"] == 1).all()  # paying from its first day
 
 
 def test_retention_by_plan_and_cohort_filters(accounts, subscriptions):
@@ -144,8 +161,8 @@ def test_retention_by_unknown_column_names_it(accounts, subscriptions):
 
 
 def test_missing_subscription_column_is_named(subscriptions):
-    with pytest.raises(ChurnInputError, match="subscriptions.mrr"):
-        analysis.monthly_churn(subscriptions.drop(columns="mrr"))
+    with pytest.raises(ChurnInputError, match="subscriptions.end_date"):
+        analysis.monthly_churn(subscriptions.drop(columns="end_date"))
 
 
 def test_signal_family_comparison(feature_table):
@@ -233,3 +250,6 @@ def test_plots_return_figures(accounts, subscriptions, feature_table):
         analysis_plots.plot_churn_by_tenure(analysis.churn_by_tenure(feature_table)),
     ]
     assert all(isinstance(figure, Figure) for figure in figures)
+    assert len(figures[0].axes) == 2
+    unpriced = analysis.monthly_churn(subscriptions.drop(columns="mrr"), start="2025-01-01", end="2025-04-30")
+    assert len(analysis_plots.plot_monthly_churn(unpriced).axes) == 1  # no MRR to draw: logo churn alone
