@@ -7,6 +7,7 @@ usable but must not count (unknown accounts, dated after the cut-off) are remove
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,7 +96,9 @@ BY_USER_HINT = "; a log naming users alone takes each user's account from a user
 # any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
 # helpdesks name accounts organizations or companies, HubSpot a company's id its record_id; Zendesk writes a ticket's
 # id, requester and times as id, requester_id, created_at and solved_at, Freshdesk as created_time, first_responded_at
-# and resolved_time; Stripe a subscription's account and end as customer and ended_at.
+# and resolved_time, Salesforce a case's as CreatedDate and ClosedDate, HubSpot a ticket's as Create date, First agent
+# reply date and Close date, Intercom a conversation's first reply as first_admin_reply_at, Jira an issue's times as
+# Created and Resolved; Stripe a subscription's account and end as customer and ended_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
@@ -112,8 +115,11 @@ COMMON_NAMES = {
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
                "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
     "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "user_id": ("requester_id", "requester"),
-                "opened_at": ("created_at", "created_time"), "first_response_at": ("first_responded_at", "first_reply_at"),
-                "resolved_at": ("solved_at", "resolved_time"),
+                "opened_at": ("created_at", "created_time", "created_date", "create_date", "created", "opened_date"),
+                "first_response_at": ("first_responded_at", "first_reply_at", "first_agent_reply_date",
+                                      "first_admin_reply_at"),
+                "resolved_at": ("solved_at", "resolved_time", "closed_at", "closed_date", "close_date", "resolved_date",
+                                "solved_date", "resolved"),
                 "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
     "emails": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "responded_at": ("created_at", "submitted_at"),
@@ -717,8 +723,8 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
     in another style (``Account ID``, ``accountId``, ``TIMESTAMP``, Salesforce's ``Plan__c``): a column takes the
     contract's name when it alone reads the same once case, spaces and punctuation are set aside (``column_key``).
     A contract column still without one takes the one column of its ``COMMON_NAMES`` the table has (``event`` for
-    event_type, ``org_id`` for account_id); with two of them, which is meant would be a guess, and neither is
-    taken."""
+    event_type, ``org_id`` for account_id); with two of them, which is meant would be a guess: the mapping is
+    asked for, but for an optional column (a ticket's requester), which is then not read."""
     spec = CONTRACT[name]
     renames = {}
     for column, company_column in (named or {}).items():
@@ -738,6 +744,12 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
         matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
         if len(matches) == 1:
             renames[column] = matches[0]
+        elif matches and column in spec.columns:  # a column the features need: asked for, not silently lacked
+            raise ChurnInputError(
+                f"{' and '.join(map(repr, matches))} could each be {column}, and which is meant would be a guess; name "
+                f"it in a mapping file: [columns.{name}] {column} = {json.dumps(matches[0])}",
+                table=name, column=column,
+            )
     return {column: company_column for column, company_column in renames.items() if column != company_column}
 
 

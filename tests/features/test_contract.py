@@ -953,6 +953,13 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     with pytest.raises(ChurnInputError) as error:  # two common names for one column: which is meant is a guess
         build_features(both, DATES, now=NOW)
     assert (error.value.table, error.value.column) == ("events", "event_type")
+    assert "'event' and 'action' could each be event_type" in error.value.problem
+    assert '[columns.events] event_type = "event"' in error.value.problem
+    closed = {**tables, "tickets": tables["tickets"].rename(columns={"resolved_at": "Solved at"}).assign(closed_at=pd.NaT)}
+    with pytest.raises(ChurnInputError, match="'Solved at' and 'closed_at' could each be resolved_at"):
+        build_features(closed, DATES, now=NOW)  # a column an export may lack: not silently left out
+    requested = tables["tickets"].assign(requester_id="u1", requester="Jane")  # optional: left unread
+    assert "user_id" not in contract.contract_renames("tickets", list(requested.columns))
     styled = {**tables, "events": tables["events"].rename(columns={"timestamp": "Timestamp"}).assign(time=0)}
     pd.testing.assert_frame_equal(build_features(styled, DATES, now=NOW), expected)  # the contract's name comes first
 
@@ -1005,6 +1012,21 @@ def test_a_billing_exports_notes_in_brackets_are_set_aside(tmp_path):
         "subscriptions.account_id": "Customer ID", "subscriptions.start_date": "Start (UTC)",
         "subscriptions.end_date": "Ended At (UTC)",
     }
+
+
+def test_salesforce_cases_hubspot_and_jira_tickets_need_no_mapping():
+    """A helpdesk's tickets under the names Salesforce (CreatedDate, ClosedDate), HubSpot (Ticket ID, Create date,
+    First agent reply date, Close date) and Jira (Created, Resolved) export them."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    cases = tables["tickets"].rename(columns={
+        "ticket_id": "Id", "account_id": "AccountId", "opened_at": "CreatedDate", "resolved_at": "ClosedDate"})
+    hubspot = tables["tickets"].rename(columns={"ticket_id": "Ticket ID", "opened_at": "Create date",
+                                                "first_response_at": "First agent reply date", "resolved_at": "Close date"})
+    jira = tables["tickets"].rename(columns={"opened_at": "Created", "resolved_at": "Resolved"})
+    for tickets in (cases, hubspot, jira):
+        pd.testing.assert_frame_equal(build_features({**tables, "tickets": tickets}, DATES, now=NOW), expected)
+    assert expected["support__median_resolution_hours__90d"].notna().any()
 
 
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
