@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, contract_renames, date_formats, displaced, flat_subscriptions,
-    not_parsed, number_formats, read_as, unparsed_flags,
+    CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats, displaced,
+    flat_subscriptions, not_parsed, number_formats, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import csv_reading, find_table, json_table, workbook_frame
@@ -59,7 +59,7 @@ def load_tables(
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
-    tables = {}
+    tables, annual = {}, None
     for name in names:
         files = find_table(folder, name)
         if files is None:
@@ -93,15 +93,20 @@ def load_tables(
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame
+        if name == "subscriptions":
+            annual = annual_revenue(renames, named)
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
         accounts = tables.get("accounts", pd.DataFrame())
-        columns = flat_subscriptions(list(accounts.columns), (column_names or {}).get("accounts"))
-        tables["subscriptions"] = pd.DataFrame({read: accounts[column] for read, column in columns.items()})
+        read = flat_subscriptions(list(accounts.columns), (column_names or {}).get("accounts"))
+        tables["subscriptions"] = pd.DataFrame({contract_name: accounts[column] for contract_name, column in read.items()})
+        annual = annual_revenue(read, (column_names or {}).get("accounts"))
     given = {name: ibis.memtable(frame) for name, frame in tables.items()}
     dates, numbers = date_formats(given, date_order), number_formats(given, decimal_mark)
     for name, frame in tables.items():  # numbers with marks ("$1,234.50"); plain ones are numbers already
         frame = _read_as_the_build_does(frame, name, list(numbers.get(name, {})), NUMBER, numbers.get(name))
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()), dates.get(name))
+    if annual:  # MRR a twelfth of a yearly revenue, as the build reads it
+        tables["subscriptions"] = tables["subscriptions"].assign(mrr=tables["subscriptions"]["mrr"] / 12)
     accounts = tables.get("accounts")
     if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
         tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])

@@ -129,6 +129,9 @@ COMMON_NAMES = {
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.
 SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
+# Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
+# ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
+ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
 # The columns a flat accounts table gives its subscriptions beyond the contract's, which a mapping may name too.
 FLAT_COLUMNS = {"churned_at": TIME, "mrr": NUMBER}
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
@@ -230,6 +233,7 @@ def prepare(
         if spec.required and name not in raw:
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
+    annual = None  # the yearly revenue column subscriptions.mrr is read from, a twelfth of it
     unused = {}  # "table.column" → why it is not carried
     named_raw, common = {}, {}
     for name, table in raw.items():
@@ -242,6 +246,8 @@ def prepare(
         renames = contract_renames(name, list(table.columns), named)
         common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
         named_raw[name] = table.rename(renames) if renames else table
+        if name == "subscriptions":
+            annual = annual_revenue(renames, named)
     raw, derived = named_raw, {}
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
@@ -254,7 +260,11 @@ def prepare(
         given = {column: read for read, column in columns.items() if column not in CONTRACT["accounts"].columns}
         raw["accounts"] = accounts.drop(*given)
         derived["subscriptions"] = f"one subscription per account (from its created_at to its {columns['end_date']})"
+        annual = annual_revenue(columns, column_names.get("accounts"))
         unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
+    if annual:
+        derived["subscriptions.mrr"] = f"a twelfth of the yearly {annual!r}"
+        common.pop("subscriptions.mrr", None)
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
     with reading("accounts"):
@@ -272,6 +282,8 @@ def prepare(
     typed = {}
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
+        if name == "subscriptions" and annual:
+            typed[name] = typed[name].mutate(mrr=typed[name].mrr / 12)
         if _parses_text(table, name) and name not in lacking:  # a log lacking accounts is kept once they are found
             with reading(name):
                 typed[name] = keep(typed[name])
@@ -344,8 +356,9 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     """Subscription column → the column of a flat accounts table it is read from, one subscription per account:
     from its created_at to the one column saying when it left (``SUBSCRIPTION_ENDS``, or the one the mapping
     ``named`` as churned_at), with its seats and, when the table has one, its MRR column. For a company without a
-    subscriptions table, whose accounts export says when each customer left. ``columns`` are the table's after
-    ``contract_renames``."""
+    subscriptions table, whose accounts export says when each customer left. Without an MRR column, its one yearly
+    revenue column (``ANNUAL_REVENUE_NAMES``) is read, a twelfth of it (``annual_revenue``). ``columns`` are the
+    table's after ``contract_renames``."""
     ends = ["churned_at"] if "churned_at" in (named or {}) else [
         column for column in columns if column_key(column) in {column_key(name) for name in SUBSCRIPTION_ENDS}
     ]
@@ -360,7 +373,8 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     read = {"account_id": "account_id", "start_date": "created_at", "end_date": ends[0]}
     mrr_names = {column_key(name) for name in ("mrr", *COMMON_NAMES["subscriptions"]["mrr"])}
     mrr = ["mrr"] if "mrr" in (named or {}) else [column for column in columns if column_key(column) in mrr_names]
-    read |= {"mrr": mrr[0]} if len(mrr) == 1 else {}
+    yearly = [column for column in columns if column_key(column) in {plain(name) for name in ANNUAL_REVENUE_NAMES}]
+    read |= {"mrr": mrr[0]} if len(mrr) == 1 else {"mrr": yearly[0]} if not mrr and len(yearly) == 1 else {}
     return read | ({"seats": "seats"} if "seats" in columns else {})
 
 
@@ -738,7 +752,10 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
         matches = [c for c in columns if column_key(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
-    for column, common in COMMON_NAMES.get(name, {}).items():  # under another tool's name
+    common_names = COMMON_NAMES.get(name, {})
+    if name == "subscriptions":  # with no MRR column, a yearly revenue stands for it (annual_revenue)
+        common_names = {**common_names, "mrr": (*common_names["mrr"], *ANNUAL_REVENUE_NAMES)}
+    for column, common in common_names.items():  # under another tool's name
         if column in renames or any(column_key(c) == plain(column) for c in columns):
             continue
         matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
@@ -760,6 +777,14 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
         column: company_column for column, company_column in renames.items()
         if column not in (named or {}) and plain(column) != column_key(company_column)
     }
+
+
+def annual_revenue(read: dict[str, str], named: dict[str, str] | None = None) -> str | None:
+    """The yearly revenue column (ARR) that ``read`` (``contract_renames``, ``flat_subscriptions``) reads MRR from,
+    which is then a twelfth of it; None for a column of MRR, or one the mapping names as mrr, which it then is."""
+    column = read.get("mrr")
+    yearly = {plain(name) for name in ANNUAL_REVENUE_NAMES}
+    return column if column and "mrr" not in (named or {}) and column_key(column) in yearly else None
 
 
 def column_key(column: str) -> str:

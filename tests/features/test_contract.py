@@ -336,6 +336,35 @@ def test_a_salesforce_account_export_stands_for_the_subscriptions_with_its_colum
     assert read["subscriptions"]["mrr"].tolist() == subscriptions["mrr"].tolist()
 
 
+def test_a_yearly_revenue_stands_for_mrr_as_a_twelfth_of_it(tmp_path):
+    """CRMs keep ARR, not MRR: a table with no MRR column and one of ARR gives MRR as a twelfth of it, in a
+    subscriptions table or a flat customer table, and the build says so. A column the mapping names as mrr is MRR."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    subscriptions = tables["subscriptions"]
+    yearly = subscriptions.drop(columns="mrr").assign(ARR=(subscriptions["mrr"] * 12).map("${:,.2f}".format))
+    folder = write_folder(tmp_path / "data", {**tables, "subscriptions": yearly}, csv=("subscriptions",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert "subscriptions.mrr: the table has none, so a twelfth of the yearly 'ARR' stands for it" in report.describe()
+    assert "subscriptions.mrr" not in report.common_names
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]
+    assert read["mrr"].tolist() == subscriptions["mrr"].tolist()
+    assert expected["account__mrr"].gt(0).all()
+
+    kept = ["stay", "leave", "newbie"]  # one subscription each
+    accounts = tables["accounts"][tables["accounts"]["account_id"].isin(kept)].reset_index(drop=True)
+    billed = subscriptions[subscriptions["account_id"].isin(kept)].reset_index(drop=True)
+    flat = accounts.merge(billed[["account_id", "end_date", "mrr"]], on="account_id").rename(columns={"end_date": "Churn_Date__c"})
+    flat["Annual Recurring Revenue"] = flat.pop("mrr") * 12
+    unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
+    pd.testing.assert_frame_equal(
+        build_features({**unbilled, "accounts": flat}, DATES, now=NOW),
+        build_features({**tables, "accounts": accounts, "subscriptions": billed}, DATES, now=NOW),
+    )
+    assert contract.annual_revenue({"mrr": "ARR"}, {"mrr": "ARR"}) is None  # named by the mapping: it is MRR
+
+
 def test_unknown_accounts_do_not_stretch_the_observed_period():
     """A stray row outside the real history must not make unobserved windows count as zero, or unlabelled
     dates labelled: the log's first time and the data's last come from known accounts only."""
