@@ -98,7 +98,8 @@ BY_USER_HINT = "; a log naming users alone takes each user's account from a user
 # id, requester and times as id, requester_id, created_at and solved_at, Freshdesk as created_time, first_responded_at
 # and resolved_time, Salesforce a case's as CreatedDate and ClosedDate, HubSpot a ticket's as Create date, First agent
 # reply date and Close date, Intercom a conversation's first reply as first_admin_reply_at, Jira an issue's times as
-# Created and Resolved; Stripe a subscription's account and end as customer and ended_at.
+# Created and Resolved; Stripe a subscription's account and end as customer and ended_at; email tools a message's
+# recipient by address, and its times as send_time or sent_date, first_opened_at and first_clicked_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
@@ -121,8 +122,12 @@ COMMON_NAMES = {
                 "resolved_at": ("solved_at", "resolved_time", "closed_at", "closed_date", "close_date", "resolved_date",
                                 "solved_date", "resolved"),
                 "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
-    "emails": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES},
-    "surveys": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "responded_at": ("created_at", "submitted_at"),
+    "emails": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address", "recipient"),
+               "sent_at": ("sent", "sent_time", "send_time", "sent_date", "send_date", "delivered_at"),
+               "opened_at": ("first_opened_at", "first_open_at", "first_open_date", "opened_date", "open_date"),
+               "clicked_at": ("first_clicked_at", "first_click_at", "first_click_date", "clicked_date", "click_date")},
+    "surveys": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address"),
+                "responded_at": ("created_at", "submitted_at", "response_date", "responded_on"),
                 "nps": ("score", "nps_score")},
     "users": {"account_id": ACCOUNT_NAMES, "user_id": ("id", *USER_NAMES)},
 }

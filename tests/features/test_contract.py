@@ -1058,6 +1058,27 @@ def test_salesforce_cases_hubspot_and_jira_tickets_need_no_mapping():
     assert expected["support__median_resolution_hours__90d"].notna().any()
 
 
+def test_an_email_tools_export_keyed_by_recipient_address_needs_no_mapping(tmp_path):
+    """An email tool names each message's recipient by address and its times its own way (Send Time, First Opened
+    At, First Clicked At); with a users table of addresses, its accounts are found and the table is the contract's."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    emails = tables["emails"]
+    exported = pd.DataFrame({
+        "Recipient": emails["user_id"] + "@Acme.com", "Campaign": "Onboarding", "Send Time": emails["sent_at"],
+        "First Opened At": emails["opened_at"], "First Clicked At": emails["clicked_at"],
+    })
+    users = _users_of(tables["events"], emails).assign(user_id=lambda f: f["user_id"] + "@acme.com")
+    folder = write_folder(tmp_path / "data", {**tables, "emails": exported, "users": users}, csv=("emails",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert {key: report.common_names[key] for key in report.common_names if key.startswith("emails.")} == {
+        "emails.user_id": "Recipient", "emails.sent_at": "Send Time", "emails.opened_at": "First Opened At",
+        "emails.clicked_at": "First Clicked At",
+    }
+    assert expected["engagement__email_open_rate__30d"].notna().any()
+
+
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
     tables["events"] = tables["events"].rename(columns={"event_type": "what_happened"})
