@@ -318,6 +318,8 @@ def prepare(
             if name in by_user:  # a row without an account is one whose user gave it none
                 empty = skipped.pop((name, "empty account_id"))
                 skipped[(name, NO_ACCOUNT)] = empty - skipped[(name, NO_USER)] - skipped.get((name, SHARED_USER), 0)
+                if empty == int(profile["rows"]) and skipped[(name, NO_ACCOUNT)]:  # not one user found: keys differ
+                    raise _users_not_found(name, table, users, common.get("users.user_id"))
             skipped[(name, PLACEHOLDER)] = int(profile["early"])
         first_times[name] = _timestamp(profile["first"])
         if name == "events":
@@ -441,6 +443,31 @@ def _with_accounts_of_users(
             ]))
             skipped |= {(name, why): int(counts[f"n{i}"]) for i, why in enumerate(unattributed)}
     return {**typed, **completed}, set(needing), skipped
+
+
+def _users_not_found(name: str, log: ir.Table, users: ir.Table, read_from: str | None) -> ChurnInputError:
+    """The error for a log none of whose users is in ``users``, so that no row has an account: the two name users by
+    different keys (an email address against a CRM's contact id). The column of ``users`` holding the log's users,
+    when one does, is named with the mapping that reads it."""
+    named = log.filter(log.user_id.notnull())
+    keys = named.select(key=_user_key(named.user_id)).distinct().limit(1000).to_pyarrow().column("key").to_pylist()
+    others = [column for column in users.columns if column not in ("user_id", "account_id")]
+    held = _collect(users.aggregate(**{
+        f"c{i}": _user_key(users[column].cast("string").strip()).isin(keys).sum() for i, column in enumerate(others)
+    })) if others else {}
+    holding = max(((held[f"c{i}"], column) for i, column in enumerate(others) if held[f"c{i}"]), default=None)
+    hint = (
+        f"users.{holding[1]} holds them: name it in a mapping file, [columns.users] user_id = {json.dumps(holding[1])}"
+        if holding else "name users by the same ids in both tables"
+    )
+    example = _collect(named.select("user_id").limit(1))["user_id"]
+    users_example = _collect(users.filter(users.user_id.notnull()).select("user_id").limit(1))["user_id"]
+    read = f" (read from {read_from!r})" if read_from else ""
+    return ChurnInputError(
+        f"no row names an account, and not one of its users is in users.user_id{read} ({example!r} against "
+        f"{users_example!r}, say), so no row has one; {hint}",
+        table=name, column="user_id",
+    )
 
 
 def _lacks_accounts(name: str, table: ir.Table) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from datetime import date, datetime
@@ -221,6 +222,25 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     assert expected["usage__logins__30d"].gt(0).any() and expected["engagement__emails_sent__30d"].gt(0).any()
     assert report.common_names["tickets.user_id"] == "requester_id"
     assert expected.loc[expected["account_id"] == "leave", "support__tickets_opened__90d"].gt(0).any()  # t3's
+
+
+def test_a_log_whose_users_are_keyed_otherwise_than_users_is_refused_naming_the_column_that_holds_them():
+    """A CRM's contacts keyed by contact id, events by email address: not one event would find its account, so the
+    build stops rather than reading an empty log, and names the contacts' column that holds the addresses."""
+    tables = contract_tables()
+    events = tables["events"].assign(user_id=lambda f: f["user_id"] + "@acme.com").drop(columns="account_id")
+    users = _users_of(tables["events"]).assign(Email=lambda f: f["user_id"].str.upper() + "@ACME.COM")
+    contacts = users.assign(user_id=[f"003{i:05d}" for i in range(len(users))]).rename(columns={"user_id": "Id"})
+    with pytest.raises(ChurnInputError) as error:
+        build_features({**tables, "events": events, "users": contacts}, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("events", "user_id")
+    assert "not one of its users is in users.user_id (read from 'Id') ('u0@acme.com' against '00300000', say)" in str(error.value)
+    assert str(error.value).endswith('users.Email holds them: name it in a mapping file, [columns.users] user_id = "Email"')
+    with pytest.raises(ChurnInputError, match="name users by the same ids in both tables$"):
+        build_features({**tables, "events": events, "users": contacts.drop(columns="Email")}, DATES, now=NOW)
+    mapping = dataclasses.replace(load_mapping(), columns={"users": {"user_id": "Email"}})
+    named = build_features({**tables, "events": events, "users": contacts}, DATES, now=NOW, mapping=mapping)
+    pd.testing.assert_frame_equal(named, build_features(tables, DATES, now=NOW))
 
 
 def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_a_user_of_several_accounts_gives_none(tmp_path):
