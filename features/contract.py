@@ -309,6 +309,8 @@ def prepare(
                 if skipped[(name, EXACT_COPY)]:
                     profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile, formats[name])
+        if name != "accounts" and profile["unknown"] and not profile.get("known", 1):  # keys differ: nothing to use
+            raise _accounts_not_found(name, table, raw["accounts"])  # every column, carried or not
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
         skipped[(name, "future-dated")] = int(profile["future"])
         if name != "accounts":
@@ -449,25 +451,48 @@ def _users_not_found(name: str, log: ir.Table, users: ir.Table, read_from: str |
     """The error for a log none of whose users is in ``users``, so that no row has an account: the two name users by
     different keys (an email address against a CRM's contact id). The column of ``users`` holding the log's users,
     when one does, is named with the mapping that reads it."""
-    named = log.filter(log.user_id.notnull())
-    keys = named.select(key=_user_key(named.user_id)).distinct().limit(1000).to_pyarrow().column("key").to_pylist()
-    others = [column for column in users.columns if column not in ("user_id", "account_id")]
-    held = _collect(users.aggregate(**{
-        f"c{i}": _user_key(users[column].cast("string").strip()).isin(keys).sum() for i, column in enumerate(others)
-    })) if others else {}
-    holding = max(((held[f"c{i}"], column) for i, column in enumerate(others) if held[f"c{i}"]), default=None)
+    example, users_example, holding = _keys_compared(log.user_id, users, "user_id", ("account_id",))
     hint = (
-        f"users.{holding[1]} holds them: name it in a mapping file, [columns.users] user_id = {json.dumps(holding[1])}"
+        f"users.{holding} holds them: name it in a mapping file, [columns.users] user_id = {json.dumps(holding)}"
         if holding else "name users by the same ids in both tables"
     )
-    example = _collect(named.select("user_id").limit(1))["user_id"]
-    users_example = _collect(users.filter(users.user_id.notnull()).select("user_id").limit(1))["user_id"]
     read = f" (read from {read_from!r})" if read_from else ""
     return ChurnInputError(
         f"no row names an account, and not one of its users is in users.user_id{read} ({example!r} against "
         f"{users_example!r}, say), so no row has one; {hint}",
         table=name, column="user_id",
     )
+
+
+def _accounts_not_found(name: str, log: ir.Table, accounts: ir.Table) -> ChurnInputError:
+    """The error for a table none of whose rows names a known account: it names accounts by another key than
+    accounts.account_id (a helpdesk's organization names against a CRM's ids), and would be left out whole. The
+    column of ``accounts`` holding its keys, when one does, is named."""
+    example, accounts_example, holding = _keys_compared(log.account_id, accounts, "account_id", ())
+    hint = (
+        f"accounts.{holding} holds them: {name} names accounts by it, where the other tables have account_id"
+        if holding else "name accounts by the same ids in every table"
+    )
+    return ChurnInputError(
+        f"not one row names a known account ({example!r} against accounts' {accounts_example!r}, say), so every row "
+        f"would be left out; {hint}",
+        table=name, column="account_id",
+    )
+
+
+def _keys_compared(keys: ir.StringColumn, table: ir.Table, key: str, skip: tuple[str, ...]):
+    """An example of ``keys``, one of ``table``'s ``key``, and the other column of ``table`` (but ``skip``) holding
+    most of the first thousand ``keys``, or None: for an error saying two tables name things by different keys."""
+    given = keys.as_table().filter(keys.notnull())
+    values = given.select(value=_user_key(given[keys.get_name()])).distinct().limit(1000)
+    values = values.to_pyarrow().column("value").to_pylist()
+    others = [column for column in table.columns if column != key and column not in skip]
+    held = _collect(table.aggregate(**{
+        f"c{i}": _user_key(table[column].cast("string").strip()).isin(values).sum() for i, column in enumerate(others)
+    })) if others and values else {}
+    holding = max(((held[f"c{i}"], column) for i, column in enumerate(others) if held.get(f"c{i}")), default=None)
+    first = lambda table, column: _collect(table.filter(table[column].notnull()).select(column).limit(1))[column]  # noqa: E731
+    return first(given, keys.get_name()), first(table, key), holding[1] if holding else None
 
 
 def _lacks_accounts(name: str, table: ir.Table) -> bool:
@@ -983,6 +1008,7 @@ def _profile_per_account(name: str, table: ir.Table, accounts: ir.Table, cutoff:
     known = per_account.account_id.isin(accounts.account_id)
     return _collect(per_account.aggregate(
         unknown=per_account.current.sum(where=~known).fill_null(0),
+        known=per_account.current.sum(where=known).fill_null(0),
         **{key: _reduce(per_account[key], how, known) for key, (_, how) in metrics.items()},
     ))
 
@@ -1012,7 +1038,8 @@ def _clean_profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datet
     unknown = per_account.rows.sum(where=~per_account.account_id.isin(accounts.account_id)).fill_null(0)
     if _collect(per_account.aggregate(unknown=unknown))["unknown"]:
         return None
-    profile = {"rows": whole["rows"], "first": whole["first"], "future": 0, "unknown": 0}
+    known = whole[f"given__{spec.row_time}"]  # the rows of known accounts that are dated: every dated row
+    profile = {"rows": whole["rows"], "first": whole["first"], "future": 0, "unknown": 0, "known": known}
     profile |= {"early": 0} if spec.is_log else {}
     profile |= {f"empty__{column}": whole["rows"] - whole[f"given__{column}"] for column in spec.not_null}
     profile |= {f"last__{column}": whole[f"latest__{column}"] for column in times}

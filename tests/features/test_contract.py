@@ -243,6 +243,22 @@ def test_a_log_whose_users_are_keyed_otherwise_than_users_is_refused_naming_the_
     pd.testing.assert_frame_equal(named, build_features(tables, DATES, now=NOW))
 
 
+def test_a_table_naming_no_known_account_is_refused_naming_the_accounts_column_that_holds_its_keys():
+    """A helpdesk naming organizations by name, the CRM by id: every ticket would be left out as of an unknown
+    account, so the build stops and names the accounts' column holding the names; with none, it says so."""
+    tables = contract_tables()
+    accounts = tables["accounts"].assign(name=lambda f: f["account_id"].str.title() + " Ltd")
+    tickets = tables["tickets"].assign(account_id=lambda f: f["account_id"].str.title() + " Ltd")
+    with pytest.raises(ChurnInputError) as error:
+        build_features({**tables, "accounts": accounts, "tickets": tickets}, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("tickets", "account_id")
+    assert str(error.value).endswith("accounts.name holds them: tickets names accounts by it, where the other tables have account_id")
+    events = tables["events"].assign(account_id="acct-" + tables["events"]["account_id"])
+    with pytest.raises(ChurnInputError, match=r"^events\.account_id: not one row names a known account \('acct-stay' "
+                                              r"against accounts' 'stay', say\).*by the same ids in every table$"):
+        build_features({**tables, "events": events}, DATES, now=NOW)
+
+
 def test_a_users_table_is_read_only_for_logs_lacking_accounts_and_a_user_of_several_accounts_gives_none(tmp_path):
     """A user in two clients' workspaces: a row of theirs naming no account could be either's, so it is counted and
     left out, while the rows of users of one account take theirs."""
