@@ -794,8 +794,9 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
     in another style (``Account ID``, ``accountId``, ``TIMESTAMP``, Salesforce's ``Plan__c``): a column takes the
     contract's name when it alone reads the same once case, spaces and punctuation are set aside (``column_key``).
     A contract column still without one takes the one column of its ``COMMON_NAMES`` the table has (``event`` for
-    event_type, ``org_id`` for account_id); with two of them, which is meant would be a guess: the mapping is
-    asked for, but for an optional column (a ticket's requester), which is then not read."""
+    event_type, ``org_id`` for account_id). Of two of them for an id, one named as an id (``Requester id`` beside
+    ``Requester``, a name) is taken; otherwise which is meant would be a guess: the mapping is asked for, but for an
+    optional column, which is then not read."""
     spec = CONTRACT[name]
     renames = {}
     for column, company_column in (named or {}).items():
@@ -816,6 +817,9 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
         if column in renames or any(column_key(c) == plain(column) for c in columns):
             continue
         matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
+        ids = [c for c in matches if column_key(c).endswith("id")]
+        if spec.kinds[column] == ID and len(matches) > 1 and len(ids) == 1:  # Zendesk's Requester id, not Requester
+            matches = ids
         if len(matches) == 1:
             renames[column] = matches[0]
         elif matches and column in spec.columns:  # a column the features need: asked for, not silently lacked

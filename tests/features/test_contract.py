@@ -1023,8 +1023,8 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     closed = {**tables, "tickets": tables["tickets"].rename(columns={"resolved_at": "Solved at"}).assign(closed_at=pd.NaT)}
     with pytest.raises(ChurnInputError, match="'Solved at' and 'closed_at' could each be resolved_at"):
         build_features(closed, DATES, now=NOW)  # a column an export may lack: not silently left out
-    requested = tables["tickets"].assign(requester_id="u1", requester="Jane")  # optional: left unread
-    assert "user_id" not in contract.contract_renames("tickets", list(requested.columns))
+    requested = tables["tickets"].assign(requester_id="u1", requester="Jane")  # the id, not the name
+    assert contract.contract_renames("tickets", list(requested.columns))["user_id"] == "requester_id"
     styled = {**tables, "events": tables["events"].rename(columns={"timestamp": "Timestamp"}).assign(time=0)}
     pd.testing.assert_frame_equal(build_features(styled, DATES, now=NOW), expected)  # the contract's name comes first
 
