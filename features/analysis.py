@@ -98,7 +98,7 @@ def load_tables(
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
         accounts = tables.get("accounts", pd.DataFrame())
         read = flat_subscriptions(list(accounts.columns), (column_names or {}).get("accounts"))
-        tables["subscriptions"] = pd.DataFrame({contract_name: accounts[column] for contract_name, column in read.items()})
+        tables["subscriptions"] = pd.DataFrame({contract: accounts[column] for contract, column in read.items()})
         annual = annual_revenue(read, (column_names or {}).get("accounts"))
     given = {name: ibis.memtable(frame) for name, frame in tables.items()}
     dates, numbers = date_formats(given, date_order), number_formats(given, decimal_mark)

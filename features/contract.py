@@ -138,7 +138,7 @@ SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
 # The columns a flat accounts table gives its subscriptions beyond the contract's, which a mapping may name too.
-FLAT_COLUMNS = {"churned_at": TIME, "mrr": NUMBER}
+FLAT_COLUMNS = ("churned_at", "mrr")
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
@@ -437,13 +437,13 @@ def _with_accounts_of_users(
     for name in needing:
         with reading(name):
             completed[name] = log = keep(_attributed(typed[name], lookup))
-            unattributed = {NO_USER: log.user_id.isnull()}
+            whose = {NO_USER: log.user_id.isnull()}  # why a row has no account → which rows
             if shared is not None:
-                unattributed[SHARED_USER] = _user_key(log.user_id).isin(shared.user_id)
-            counts = _collect(log.aggregate([
-                (log.account_id.isnull() & rows).sum().fill_null(0).name(f"n{i}") for i, rows in enumerate(unattributed.values())
-            ]))
-            skipped |= {(name, why): int(counts[f"n{i}"]) for i, why in enumerate(unattributed)}
+                whose[SHARED_USER] = _user_key(log.user_id).isin(shared.user_id)
+            unattributed = [(log.account_id.isnull() & rows).sum().fill_null(0).name(f"n{i}") for i, rows in
+                            enumerate(whose.values())]
+            counts = _collect(log.aggregate(unattributed))
+            skipped |= {(name, why): int(counts[f"n{i}"]) for i, why in enumerate(whose)}
     return {**typed, **completed}, set(needing), skipped
 
 
@@ -451,7 +451,7 @@ def _users_not_found(name: str, log: ir.Table, users: ir.Table, read_from: str |
     """The error for a log none of whose users is in ``users``, so that no row has an account: the two name users by
     different keys (an email address against a CRM's contact id). The column of ``users`` holding the log's users,
     when one does, is named with the mapping that reads it."""
-    example, users_example, holding = _keys_compared(log.user_id, users, "user_id", ("account_id",))
+    example, users_example, holding = _keys_compared(log, users, "user_id", ("account_id",))
     hint = (
         f"users.{holding} holds them: name it in a mapping file, [columns.users] user_id = {json.dumps(holding)}"
         if holding else "name users by the same ids in both tables"
@@ -468,7 +468,7 @@ def _accounts_not_found(name: str, log: ir.Table, accounts: ir.Table) -> ChurnIn
     """The error for a table none of whose rows names a known account: it names accounts by another key than
     accounts.account_id (a helpdesk's organization names against a CRM's ids), and would be left out whole. The
     column of ``accounts`` holding its keys, when one does, is named."""
-    example, accounts_example, holding = _keys_compared(log.account_id, accounts, "account_id", ())
+    example, accounts_example, holding = _keys_compared(log, accounts, "account_id")
     hint = (
         f"accounts.{holding} holds them: {name} names accounts by it, where the other tables have account_id"
         if holding else "name accounts by the same ids in every table"
@@ -480,19 +480,22 @@ def _accounts_not_found(name: str, log: ir.Table, accounts: ir.Table) -> ChurnIn
     )
 
 
-def _keys_compared(keys: ir.StringColumn, table: ir.Table, key: str, skip: tuple[str, ...]):
-    """An example of ``keys``, one of ``table``'s ``key``, and the other column of ``table`` (but ``skip``) holding
-    most of the first thousand ``keys``, or None: for an error saying two tables name things by different keys."""
-    given = keys.as_table().filter(keys.notnull())
-    values = given.select(value=_user_key(given[keys.get_name()])).distinct().limit(1000)
-    values = values.to_pyarrow().column("value").to_pylist()
+def _keys_compared(log: ir.Table, table: ir.Table, key: str, skip: tuple[str, ...] = ()) -> tuple[str, str, str | None]:
+    """For an error saying that ``log`` and ``table`` name things by different keys: an example of the log's ``key``,
+    one of the table's, and the other column of ``table`` (but ``skip``) holding most of the log's first thousand
+    keys, or None."""
+    given = log.filter(log[key].notnull())
+    keys = given.select(value=_user_key(given[key])).distinct().limit(1000).to_pyarrow().column("value").to_pylist()
     others = [column for column in table.columns if column != key and column not in skip]
     held = _collect(table.aggregate(**{
-        f"c{i}": _user_key(table[column].cast("string").strip()).isin(values).sum() for i, column in enumerate(others)
-    })) if others and values else {}
+        f"c{i}": _user_key(table[column].cast("string").strip()).isin(keys).sum() for i, column in enumerate(others)
+    })) if others and keys else {}
     holding = max(((held[f"c{i}"], column) for i, column in enumerate(others) if held.get(f"c{i}")), default=None)
-    first = lambda table, column: _collect(table.filter(table[column].notnull()).select(column).limit(1))[column]  # noqa: E731
-    return first(given, keys.get_name()), first(table, key), holding[1] if holding else None
+
+    def example(of: ir.Table) -> str:
+        return _collect(of.filter(of[key].notnull()).select(key).limit(1))[key]
+
+    return example(given), example(table), holding[1] if holding else None
 
 
 def _lacks_accounts(name: str, table: ir.Table) -> bool:

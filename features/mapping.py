@@ -164,7 +164,7 @@ def _column_names(section, where: str) -> dict[str, dict[str, str]]:
             raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=at)
         if not isinstance(columns, dict):
             raise ChurnInputError("expected contract column = \"your column\"", table=where, column=at)
-        known = {**CONTRACT[table].kinds, **(FLAT_COLUMNS if table == "accounts" else {})}
+        known = [*CONTRACT[table].kinds, *(FLAT_COLUMNS if table == "accounts" else ())]
         for contract_column, company_column in columns.items():
             if contract_column not in known:
                 raise ChurnInputError(

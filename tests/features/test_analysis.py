@@ -139,7 +139,8 @@ def test_retention_by_cohort(accounts, subscriptions):
     march = curves[curves["group"] == "2025-03"]
     assert march["months"].tolist() == [0, 1, 2, 3]  # 12 July is not observed yet
     assert (march["retention"] == 1).all()
-    later_that_day = subscriptions.assign(start_date=subscriptions["start_date"].replace("2025-03-12", "2025-03-12 16:00"))
+    later_that_day = subscriptions.assign(
+        start_date=subscriptions["start_date"].replace("2025-03-12", "2025-03-12 16:00"))
     curves = analysis.retention_curves(accounts, later_that_day, until="2025-06-30")
     assert (curves.loc[curves["group"] == "2025-03", "retention"] == 1).all()  # paying from its first day
 

@@ -191,7 +191,8 @@ def test_logs_naming_users_alone_take_each_users_account_from_the_users_table(tm
     """Analytics trackers key events by user, email and survey tools by contact, a helpdesk a ticket of no organization
     by its requester: with a users table, a log without account_id (or with it empty in some rows) gives the table
     of the log that names every account. A row whose user is not in users, and names no account, is counted and not
-    used, apart from a row naming no user either. A contact named by email address is found whatever case each export writes it in."""
+    used, apart from a row naming no user either. A contact named by email address is found whatever case each
+    export writes it in."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
     events, emails, surveys = tables["events"], tables["emails"], tables["surveys"]
@@ -234,8 +235,9 @@ def test_a_log_whose_users_are_keyed_otherwise_than_users_is_refused_naming_the_
     with pytest.raises(ChurnInputError) as error:
         build_features({**tables, "events": events, "users": contacts}, DATES, now=NOW)
     assert (error.value.table, error.value.column) == ("events", "user_id")
-    assert "not one of its users is in users.user_id (read from 'Id') ('u0@acme.com' against '00300000', say)" in str(error.value)
-    assert str(error.value).endswith('users.Email holds them: name it in a mapping file, [columns.users] user_id = "Email"')
+    message = str(error.value)
+    assert "not one of its users is in users.user_id (read from 'Id') ('u0@acme.com' against '00300000', say)" in message
+    assert message.endswith('users.Email holds them: name it in a mapping file, [columns.users] user_id = "Email"')
     with pytest.raises(ChurnInputError, match="name users by the same ids in both tables$"):
         build_features({**tables, "events": events, "users": contacts.drop(columns="Email")}, DATES, now=NOW)
     mapping = dataclasses.replace(load_mapping(), columns={"users": {"user_id": "Email"}})
@@ -252,7 +254,8 @@ def test_a_table_naming_no_known_account_is_refused_naming_the_accounts_column_t
     with pytest.raises(ChurnInputError) as error:
         build_features({**tables, "accounts": accounts, "tickets": tickets}, DATES, now=NOW)
     assert (error.value.table, error.value.column) == ("tickets", "account_id")
-    assert str(error.value).endswith("accounts.name holds them: tickets names accounts by it, where the other tables have account_id")
+    hint = "accounts.name holds them: tickets names accounts by it, where the other tables have account_id"
+    assert str(error.value).endswith(hint)
     events = tables["events"].assign(account_id="acct-" + tables["events"]["account_id"])
     with pytest.raises(ChurnInputError, match=r"^events\.account_id: not one row names a known account \('acct-stay' "
                                               r"against accounts' 'stay', say\).*by the same ids in every table$"):
@@ -391,7 +394,8 @@ def test_a_yearly_revenue_stands_for_mrr_as_a_twelfth_of_it(tmp_path):
     kept = ["stay", "leave", "newbie"]  # one subscription each
     accounts = tables["accounts"][tables["accounts"]["account_id"].isin(kept)].reset_index(drop=True)
     billed = subscriptions[subscriptions["account_id"].isin(kept)].reset_index(drop=True)
-    flat = accounts.merge(billed[["account_id", "end_date", "mrr"]], on="account_id").rename(columns={"end_date": "Churn_Date__c"})
+    flat = accounts.merge(billed[["account_id", "end_date", "mrr"]], on="account_id")
+    flat = flat.rename(columns={"end_date": "Churn_Date__c"})
     flat["Annual Recurring Revenue"] = flat.pop("mrr") * 12
     unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
     pd.testing.assert_frame_equal(
@@ -1020,7 +1024,8 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     assert (error.value.table, error.value.column) == ("events", "event_type")
     assert "'event' and 'action' could each be event_type" in error.value.problem
     assert '[columns.events] event_type = "event"' in error.value.problem
-    closed = {**tables, "tickets": tables["tickets"].rename(columns={"resolved_at": "Solved at"}).assign(closed_at=pd.NaT)}
+    closed_too = tables["tickets"].rename(columns={"resolved_at": "Solved at"}).assign(closed_at=pd.NaT)
+    closed = {**tables, "tickets": closed_too}
     with pytest.raises(ChurnInputError, match="'Solved at' and 'closed_at' could each be resolved_at"):
         build_features(closed, DATES, now=NOW)  # a column an export may lack: not silently left out
     requested = tables["tickets"].assign(requester_id="u1", requester="Jane")  # the id, not the name
