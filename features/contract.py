@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from features.errors import ChurnInputError
 from features.files import find_table, open_table, reading
@@ -332,6 +333,11 @@ def prepare(
     subscriptions = tables["subscriptions"]
     with reading("subscriptions"):
         scheduled = _collect(subscriptions.aggregate(n=(subscriptions.end_date > until).sum().fill_null(0)))["n"]
+    if attributes is None and carried:  # chosen in the mapping, an attribute is the company's call
+        with reading("accounts"):
+            telling = _attributes_telling_who_left(tables["accounts"], subscriptions, until, list(carried))
+        tables["accounts"] = tables["accounts"].drop(*telling) if telling else tables["accounts"]
+        unused |= {f"accounts.{column}": TELLS_WHO_LEFT.format(detail) for column, detail in telling.items()}
     absent = tuple(
         f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns
     )
@@ -694,6 +700,15 @@ AS_EXPORTED = "a date: accounts are as exported, so it would tell earlier rows w
 NOT_CHOSEN = "not among the mapping's [accounts] attributes"
 EMPTY = "empty in every row: a field nobody fills in says nothing"
 NAME_LIKE = "text distinct for nearly every account: a name or an id, from which a model learns nothing general"
+TELLS_WHO_LEFT = (
+    "it tells the accounts that had left by the data's end from the others ({}): a state at the export, which "
+    "would show every earlier row what came later"
+)
+# An attribute tells who had left when its association with having left is at least this (Cramér's V, or an AUC this
+# far from one half, doubled: 0.9 is an AUC of 0.95), over at least LEAK_ACCOUNTS accounts that left and as many that
+# stayed. A status, a churn reason or a cancellation fee does; an industry or a plan, which churn merely varies with,
+# comes nowhere near.
+LEAK_ASSOCIATION, LEAK_ACCOUNTS = 0.9, 10
 # A text column is name-like when at least this share of its values, over at least NAME_LIKE_ROWS of them, are distinct.
 NAME_LIKE_SHARE, NAME_LIKE_ROWS = 0.9, 20
 
@@ -733,6 +748,60 @@ def account_attributes(accounts: ir.Table, chosen: tuple[str, ...] | None) -> tu
             raise ChurnInputError(f"named in the mapping's attributes, but {problem}", table="accounts", column=column)
     unused = {f"accounts.{c}": AS_EXPORTED if c in dates else NOT_CHOSEN for c in extra if c not in chosen}
     return {c: kind for c, kind in kinds.items() if c in chosen}, unused
+
+
+def _attributes_telling_who_left(
+    accounts: ir.Table, subscriptions: ir.Table, until: datetime, columns: list[str]
+) -> dict[str, str]:
+    """Attribute → how strongly it tells the accounts whose last subscription had ended by ``until`` from the
+    others, for the ``columns`` that do (``LEAK_ASSOCIATION``): an account's status, its churn reason, a date-free
+    trace of leaving. Exported once, such a column holds each account's state at the export, so at every earlier
+    as_of it would tell the model the label. Text is compared as categories (an empty value one of them) by
+    Cramér's V; a number by the AUC it gives, and by whether it is empty (a fee only leavers have). Both are a few
+    lines of pandas here: SciPy's and scikit-learn's would add half a second of imports to every build."""
+    last = subscriptions.group_by("account_id").aggregate(
+        open=subscriptions.end_date.isnull().any(), last_end=subscriptions.end_date.max()
+    )
+    joined = accounts.left_join(last, accounts.account_id == last.account_id)
+    left = (~joined.open.fill_null(True)) & (joined.last_end <= until)
+    frame = joined.select(*columns, left__=left.fill_null(False)).to_pandas()
+    gone = frame.pop("left__").astype(bool)
+    if min(gone.sum(), (~gone).sum()) < LEAK_ACCOUNTS:
+        return {}
+    telling = {}
+    for column in columns:
+        values = frame[column]
+        measures = [("Cramér's V", _cramers_v(values.isna(), gone))]
+        if pd.api.types.is_numeric_dtype(values):
+            given = values.notna()
+            if gone[given].nunique() == 2:
+                auc = _auc(values[given].astype(float), gone[given])
+                measures.append((f"AUC {auc:.2f}", 2 * abs(auc - 0.5)))
+        else:
+            measures.append(("Cramér's V", _cramers_v(values.fillna("").astype(str), gone)))
+        how, strength = max(measures, key=lambda measure: measure[1])
+        if strength >= LEAK_ASSOCIATION:
+            telling[column] = f"{how} {strength:.2f}" if how.startswith("Cramér") else how
+    return telling
+
+
+def _cramers_v(values: pd.Series, flag: pd.Series) -> float:
+    """Cramér's V of ``values`` (categories) against a yes-or-no ``flag``: 0 when unrelated, 1 when each category
+    holds one side only; 0 when either has a single value."""
+    observed = pd.crosstab(values, flag).to_numpy(dtype=float)
+    if min(observed.shape) < 2:
+        return 0.0
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / observed.sum()
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    return float((chi2 / (observed.sum() * (min(observed.shape) - 1))) ** 0.5)
+
+
+def _auc(scores: pd.Series, flag: pd.Series) -> float:
+    """The area under the ROC curve of ``scores`` for a yes-or-no ``flag`` (Mann-Whitney's U over its maximum), ties
+    counting half."""
+    ranks = scores.rank()
+    positives, negatives = int(flag.sum()), int((~flag).sum())
+    return float((ranks[flag].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def _column_contents(table: ir.Table, columns: list[str]) -> tuple[set[str], set[str], set[str], set[str]]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from features import contract
 from features.build import build_features
+from features.mapping import load_mapping
 from features.synthetic import generate
 
 NOW = datetime(2026, 6, 1)
@@ -330,6 +333,45 @@ def test_rows_dated_on_or_after_as_of_change_no_feature(generated):
     )
     after = build_features(tables, [as_of], now=NOW)
     pd.testing.assert_frame_equal(_features_only(before), _features_only(after))
+
+
+def test_account_columns_telling_who_had_left_are_no_attributes(generated):
+    """An account's status, churn reason or days since it last logged in are its state at the export: at every
+    earlier as_of they would tell the model the label. Columns that tell the accounts that had left from the others
+    almost perfectly are not carried; the generator's industry and country, which churn merely varies with, are. A
+    column the mapping chooses is carried all the same: it is the company's call."""
+    subscriptions = generated["subscriptions"]
+    left = subscriptions.groupby("account_id")["end_date"].agg(lambda ends: ends.notna().all())
+    accounts = generated["accounts"]
+    gone = accounts["account_id"].map(left).to_numpy()
+    assert 10 <= gone.sum() <= len(gone) - 10  # enough of each to tell
+    rng = np.random.default_rng(1)
+    told = accounts.assign(
+        status=np.where(gone, "Churned", "Active"),
+        churn_reason=np.where(gone, rng.choice(["price", "product"], len(gone)), None),
+        days_since_login=np.where(gone, rng.integers(60, 300, len(gone)), rng.integers(0, 60, len(gone))),
+        cancellation_fee=np.where(gone, 100.0, np.nan),
+        noisy_status=np.where(gone ^ (rng.random(len(gone)) < 0.25), "Churned", "Active"),  # a quarter wrong
+    )
+    table = build_features({**generated, "accounts": told}, [date(2025, 6, 1)], now=NOW)
+    carried = {column.removeprefix("account__attr_") for column in table.columns if column.startswith("account__attr_")}
+    assert carried == {"industry", "country", "company_size", "noisy_status"}
+    chosen = build_features({**generated, "accounts": told}, [date(2025, 6, 1)], now=NOW, mapping=replace(
+        load_mapping(), attributes=("industry", "status")))
+    assert {"account__attr_industry", "account__attr_status"} <= set(chosen.columns)
+
+
+def test_the_association_measures_equal_scipys_and_scikit_learns():
+    from scipy.stats.contingency import association
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    values = pd.Series(rng.choice(list("abcd"), 500))
+    flag = pd.Series(rng.random(500) < np.where(values == "a", 0.6, 0.3))
+    scores = pd.Series(rng.integers(0, 20, 500).astype(float))  # ties, counted half
+    assert contract._cramers_v(values, flag) == pytest.approx(association(pd.crosstab(values, flag).to_numpy()))
+    assert contract._auc(scores, flag) == pytest.approx(roc_auc_score(flag, scores))
+    assert contract._cramers_v(values, pd.Series([True] * 500)) == 0.0  # one side only: nothing to tell
 
 
 def test_features_match_a_brute_force_reading_of_the_log(generated):
