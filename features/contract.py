@@ -757,7 +757,7 @@ def _attributes_telling_who_left(
     others, for the ``columns`` that do (``LEAK_ASSOCIATION``): an account's status, its churn reason, a date-free
     trace of leaving. Exported once, such a column holds each account's state at the export, so at every earlier
     as_of it would tell the model the label. Text is compared as categories (an empty value one of them) by
-    Cramér's V; a number by the AUC it gives, and by whether it is empty (a fee only leavers have). Both are a few
+    Cramér's V, bias-corrected; a number by the AUC it gives, and by whether it is empty (a fee only leavers have). Both are a few
     lines of pandas here: SciPy's and scikit-learn's would add half a second of imports to every build."""
     last = subscriptions.group_by("account_id").aggregate(
         open=subscriptions.end_date.isnull().any(), last_end=subscriptions.end_date.max()
@@ -785,15 +785,22 @@ def _attributes_telling_who_left(
     return telling
 
 
-def _cramers_v(values: pd.Series, flag: pd.Series) -> float:
+def _cramers_v(values: pd.Series, flag: pd.Series, *, bias_corrected: bool = True) -> float:
     """Cramér's V of ``values`` (categories) against a yes-or-no ``flag``: 0 when unrelated, 1 when each category
-    holds one side only; 0 when either has a single value."""
+    holds one side only; 0 when either has a single value. Bias-corrected (Bergsma, 2013) by default: uncorrected,
+    a column of many small categories (a city) reads as telling by chance, as each holds few accounts."""
     observed = pd.crosstab(values, flag).to_numpy(dtype=float)
     if min(observed.shape) < 2:
         return 0.0
-    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / observed.sum()
-    chi2 = ((observed - expected) ** 2 / expected).sum()
-    return float((chi2 / (observed.sum() * (min(observed.shape) - 1))) ** 0.5)
+    n = observed.sum()
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / n
+    phi2 = ((observed - expected) ** 2 / expected).sum() / n
+    rows, columns = observed.shape
+    if not bias_corrected:
+        return float((phi2 / (min(rows, columns) - 1)) ** 0.5)
+    phi2 = max(0.0, phi2 - (rows - 1) * (columns - 1) / (n - 1))
+    rows, columns = rows - (rows - 1) ** 2 / (n - 1), columns - (columns - 1) ** 2 / (n - 1)
+    return float((phi2 / (min(rows, columns) - 1)) ** 0.5)
 
 
 def _auc(scores: pd.Series, flag: pd.Series) -> float:

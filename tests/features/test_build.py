@@ -369,9 +369,14 @@ def test_the_association_measures_equal_scipys_and_scikit_learns():
     values = pd.Series(rng.choice(list("abcd"), 500))
     flag = pd.Series(rng.random(500) < np.where(values == "a", 0.6, 0.3))
     scores = pd.Series(rng.integers(0, 20, 500).astype(float))  # ties, counted half
-    assert contract._cramers_v(values, flag) == pytest.approx(association(pd.crosstab(values, flag).to_numpy()))
+    plain_v = contract._cramers_v(values, flag, bias_corrected=False)
+    assert plain_v == pytest.approx(association(pd.crosstab(values, flag).to_numpy()))
+    assert contract._cramers_v(values, flag) == pytest.approx(plain_v, abs=0.02)  # four categories: little bias
     assert contract._auc(scores, flag) == pytest.approx(roc_auc_score(flag, scores))
     assert contract._cramers_v(values, pd.Series([True] * 500)) == 0.0  # one side only: nothing to tell
+    assert contract._cramers_v(flag, flag) == pytest.approx(1.0)
+    cities = pd.Series(rng.integers(0, 300, 500)).astype(str)  # many small categories, unrelated to the flag
+    assert contract._cramers_v(cities, flag, bias_corrected=False) > 0.6 > 0.2 > contract._cramers_v(cities, flag)
 
 
 def test_features_match_a_brute_force_reading_of_the_log(generated):
