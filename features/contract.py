@@ -265,9 +265,11 @@ def prepare(
         raw["subscriptions"] = accounts.select(**{read: accounts[column] for read, column in columns.items()})
         given = {column: read for read, column in columns.items() if column not in CONTRACT["accounts"].columns}
         raw["accounts"] = accounts.drop(*given)
-        derived["subscriptions"] = f"one subscription per account (from its created_at to its {columns['end_date']})"
+        exported = {**{c: c for c in accounts.columns}, **column_names.get("accounts", {})}  # a mapped one as named
+        end = exported[columns["end_date"]]
+        derived["subscriptions"] = f"one subscription per account (from its created_at to its {end})"
         annual = annual_revenue(columns, column_names.get("accounts"))
-        unused |= {f"accounts.{column}": f"read as subscriptions.{read}" for column, read in given.items()}
+        unused |= {f"accounts.{exported[column]}": f"read as subscriptions.{read}" for column, read in given.items()}
     if annual:
         derived["subscriptions.mrr"] = f"a twelfth of the yearly {annual!r}"
         common.pop("subscriptions.mrr", None)

@@ -168,7 +168,9 @@ def _column_names(section, where: str) -> dict[str, dict[str, str]]:
         for contract_column, company_column in columns.items():
             if contract_column not in known:
                 raise ChurnInputError(
-                    f"not a column of the contract's {table}; those are {', '.join(known)}", table=where, column=f"{at}.{contract_column}"
+                    f"not a column of the contract's {table}; those are {', '.join(CONTRACT[table].kinds)}"
+                    + (f", and for a flat customer table {', '.join(FLAT_COLUMNS)}" if table == "accounts" else ""),
+                    table=where, column=f"{at}.{contract_column}",
                 )
             if not isinstance(company_column, str) or not company_column.strip():
                 raise ChurnInputError("expected the name of one of your columns", table=where, column=f"{at}.{contract_column}")

@@ -368,7 +368,8 @@ def test_a_salesforce_account_export_stands_for_the_subscriptions_with_its_colum
     report = build_feature_file(folder, out, as_of=DATES, now=NOW, mapping_path=mapping)
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
     assert report.common_names["accounts.seats"] == "Licenses__c"
-    assert report.unused_columns["accounts.mrr"] == "read as subscriptions.mrr"
+    assert report.unused_columns["accounts.Monthly_Fee__c"] == "read as subscriptions.mrr"  # as the company names it
+    assert report.derived_columns["subscriptions"] == "one subscription per account (from its created_at to its Churn_Date__c)"
     assert report.unused_columns["accounts.Cancellation_Date__c"] == contract.EMPTY  # no attribute: says nothing
     read = analysis.load_tables(folder, ("accounts", "subscriptions"), column_names=load_mapping(mapping).columns)
     assert read["subscriptions"]["end_date"].tolist() == subscriptions["end_date"].tolist()
@@ -1275,6 +1276,8 @@ def test_the_mapping_names_a_companys_own_columns(tmp_path):
         '[columns.events]\ntimestamp = "when"\n': r"events\.timestamp: the mapping reads column 'when' as timestamp, but the table has",
         '[columns.events]\ntime = "occurred_at"\n': r"columns\.events\.time: not a column of the contract's events",
         '[columns.event]\ntimestamp = "occurred_at"\n': r"columns\.event: unknown table",
+        '[columns.accounts]\nends = "x"\n': r"accounts\.ends: not a column of the contract's accounts; those are account_id, "
+                                             r"created_at, plan, seats, and for a flat customer table churned_at, mrr$",
         '[columns.events]\ntimestamp = "org_id"\naccount_id = "org_id"\n': r"columns\.events: 'org_id' is named for two",
     }
     for text, problem in problems.items():
