@@ -390,8 +390,8 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     read = {"account_id": "account_id", "start_date": "created_at", "end_date": ends[0]}
     mrr_names = {column_key(name) for name in ("mrr", *COMMON_NAMES["subscriptions"]["mrr"])}
     mrr = ["mrr"] if "mrr" in (named or {}) else [column for column in columns if column_key(column) in mrr_names]
-    yearly = [column for column in columns if column_key(column) in {plain(name) for name in ANNUAL_REVENUE_NAMES}]
-    read |= {"mrr": mrr[0]} if len(mrr) == 1 else {"mrr": yearly[0]} if not mrr and len(yearly) == 1 else {}
+    yearly = yearly_revenue(columns)
+    read |= {"mrr": mrr[0]} if len(mrr) == 1 else {"mrr": yearly} if not mrr and yearly else {}
     return read | ({"seats": "seats"} if "seats" in columns else {})
 
 
@@ -891,10 +891,7 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
         matches = [c for c in columns if column_key(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
-    common_names = COMMON_NAMES.get(name, {})
-    if name == "subscriptions":  # with no MRR column, a yearly revenue stands for it (annual_revenue)
-        common_names = {**common_names, "mrr": (*common_names["mrr"], *ANNUAL_REVENUE_NAMES)}
-    for column, common in common_names.items():  # under another tool's name
+    for column, common in COMMON_NAMES.get(name, {}).items():  # under another tool's name
         if column in renames or any(column_key(c) == plain(column) for c in columns):
             continue
         matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
@@ -909,6 +906,8 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 f"it in a mapping file: [columns.{name}] {column} = {json.dumps(matches[0])}",
                 table=name, column=column,
             )
+    if name == "subscriptions" and "mrr" not in renames and "mrr" not in map(column_key, columns):
+        renames |= {"mrr": yearly} if (yearly := yearly_revenue(columns)) else {}  # a twelfth of it (annual_revenue)
     return {column: company_column for column, company_column in renames.items() if column != company_column}
 
 
@@ -921,12 +920,18 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
     }
 
 
+def yearly_revenue(columns: list[str]) -> str | None:
+    """The one column of ``columns`` named as a yearly recurring revenue (``ANNUAL_REVENUE_NAMES``), or None: what
+    stands for MRR, a twelfth of it, in a table with no MRR column."""
+    yearly = [column for column in columns if column_key(column) in {plain(name) for name in ANNUAL_REVENUE_NAMES}]
+    return yearly[0] if len(yearly) == 1 else None
+
+
 def annual_revenue(read: dict[str, str], named: dict[str, str] | None = None) -> str | None:
     """The yearly revenue column (ARR) that ``read`` (``contract_renames``, ``flat_subscriptions``) reads MRR from,
     which is then a twelfth of it; None for a column of MRR, or one the mapping names as mrr, which it then is."""
     column = read.get("mrr")
-    yearly = {plain(name) for name in ANNUAL_REVENUE_NAMES}
-    return column if column and "mrr" not in (named or {}) and column_key(column) in yearly else None
+    return column if column and "mrr" not in (named or {}) and yearly_revenue([column]) else None
 
 
 def column_key(column: str) -> str:

@@ -404,6 +404,8 @@ def test_a_yearly_revenue_stands_for_mrr_as_a_twelfth_of_it(tmp_path):
         build_features({**tables, "accounts": accounts, "subscriptions": billed}, DATES, now=NOW),
     )
     assert contract.annual_revenue({"mrr": "ARR"}, {"mrr": "ARR"}) is None  # named by the mapping: it is MRR
+    both = ["account_id", "start_date", "end_date", "Monthly Recurring Revenue", "ARR"]
+    assert contract.contract_renames("subscriptions", both)["mrr"] == "Monthly Recurring Revenue"  # MRR comes first
 
 
 def test_unknown_accounts_do_not_stretch_the_observed_period():
