@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[ApiKey])
 
 
 @router.get(
-    "/accounts/{account_id}/score",
+    "/accounts/{account_id:path}/score",  # path: an id may hold "/", sent percent-encoded as %2F
     response_model=SnapshotScoreResponse,
     responses=error_responses(401, 404, 503),
     summary="Score one account from the loaded feature snapshot",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -89,6 +91,21 @@ def test_unknown_account_is_404_naming_it(client):
     response = client.get("/v1/accounts/no-such-account/score")
     assert response.status_code == 404
     assert "no-such-account" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("account_id", ["org/7/emea", "a b?c#d", "100%", "Zoë & Co."])
+def test_account_ids_with_url_characters_are_fetched_percent_encoded(store, tmp_path, account_id):
+    frame = store.frame.copy()
+    latest_rows = frame.index[frame["as_of"] == frame["as_of"].max()]
+    frame.loc[latest_rows[3], "account_id"] = account_id
+    path = tmp_path / "features.parquet"
+    frame.to_parquet(path, index=False)
+    with TestClient(create_app(store.settings(features=path))) as client:
+        response = client.get(f"/v1/accounts/{quote(account_id, safe='')}/score")
+        missing = client.get(f"/v1/accounts/{quote(account_id + '/x', safe='')}/score")
+    assert response.status_code == 200, response.text
+    assert response.json()["score"]["account_id"] == account_id
+    assert missing.status_code == 404 and repr(account_id + "/x") in missing.json()["detail"]
 
 
 def test_account_endpoint_without_a_snapshot_says_how_to_load_one(store):
