@@ -14,6 +14,7 @@ import functools
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from features.contract import Prepared, cached, prepare, read_tables
 from features.calendar import Calendar
 from features.engagement import email_features, emails_by_segment, survey_features
 from features.errors import ChurnInputError
+from features.event_types import page_template
 from features.labels import churn_dates, churn_labels, customers, last_labelled_date
 from features.mapping import CompanyMapping, load_mapping
 from features.support import support_features
@@ -87,6 +89,7 @@ class BuildReport:
     skipped: dict[tuple[str, str], int]
     event_types: int
     seconds: float
+    pages: dict[str, int] = field(default_factory=dict)  # a page's template → the URLs in the log read as it
     out: Path | None = None
     unused_columns: dict[str, str] = field(default_factory=dict)
     meanings_absent: list[str] = field(default_factory=list)
@@ -104,7 +107,7 @@ class BuildReport:
             + (f" → {self.out}" if self.out else ""),
             f"labelled rows {self.labelled_rows:,} (as_of up to {self.last_labelled}; data observed until "
             f"{self.observed_until:%Y-%m-%d}), churned within the horizon {rate:.1%}",
-            f"{self.event_types} event types seen; built in {self.seconds:.1f}s",
+            f"{self.event_types} event types seen{self._pages()}; built in {self.seconds:.1f}s",
         ]
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
@@ -134,6 +137,13 @@ class BuildReport:
                 "such events otherwise, list those names in a mapping file (--mapping)"
             )
         return "\n".join(lines)
+
+    def _pages(self) -> str:
+        if not self.pages:
+            return ""
+        widest = sorted(self.pages, key=lambda page: (-self.pages[page], page))[:3]
+        shown = ", ".join(f"{self.pages[page]:,} as {page!r}" for page in widest)
+        return f" (URLs read as their pages, record ids and queries set aside: {shown}{', …' if len(self.pages) > 3 else ''})"
 
 
 @dataclass(frozen=True)
@@ -317,6 +327,7 @@ def build_feature_file(
         last_labelled=plan.last_labelled,
         skipped=plan.prepared.skipped,
         event_types=len(plan.event_types),
+        pages=pages_read(plan.event_types),
         seconds=time.perf_counter() - started,
         out=out,
         unused_columns=plan.prepared.unused_columns,
@@ -327,6 +338,12 @@ def build_feature_file(
         common_names=plan.prepared.common_names,
         derived_columns=plan.prepared.derived_columns,
     )
+
+
+def pages_read(event_types: list[str]) -> dict[str, int]:
+    """Each page template standing for several event types of the log (URLs of one page), with how many."""
+    counts = Counter(page_template(event_type) for event_type in event_types if page_template(event_type) != event_type)
+    return {page: n for page, n in counts.items() if n > 1}
 
 
 def _options(*, mapping: CompanyMapping | str | Path | None = None, **values) -> FeatureOptions:

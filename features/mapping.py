@@ -5,6 +5,7 @@ numbers; and what its CSAT ratings written as words score."""
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 
 from features.contract import CONTRACT, FLAT_COLUMNS
 from features.errors import ChurnInputError
+from features.event_types import page_path, page_template
 from features.text_values import DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
 from features.windows import plain
 
@@ -42,9 +44,10 @@ class CompanyMapping:
     ratings: TextRatings = field(default_factory=TextRatings)  # text CSAT ratings: their scores, and those meaning none
 
     def types_of(self, kind: str, event_types: list[str]) -> list[str]:
-        """The raw event types in the data that carry this meaning."""
+        """The raw event types in the data that carry this meaning: read as written, as a page's template
+        (``/help/articles/{id}``) or, for a URL, by its route alone (``/login`` on any host)."""
         names = {plain(name) for name in getattr(self, kind)}
-        return [event_type for event_type in event_types if plain(event_type) in names]
+        return [event_type for event_type in event_types if not names.isdisjoint(_readings(event_type))]
 
     def housekeeping_types(self, event_types: list[str]) -> list[str]:
         """Event types that are logging in or looking for help rather than product use; the others count as breadth."""
@@ -56,6 +59,12 @@ class CompanyMapping:
         reports, since it usually means the company names those events otherwise and needs a mapping. A meaning
         the mapping switched off (an empty list) is not absent but unwanted."""
         return [kind for kind in KINDS if getattr(self, kind) and not self.types_of(kind, event_types)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _readings(event_type: str) -> frozenset[str]:
+    path = page_path(event_type)
+    return frozenset({plain(event_type), plain(page_template(event_type)), *([plain(path)] if path else [])})
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:

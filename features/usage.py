@@ -17,10 +17,12 @@ from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from features.calendar import Calendar
+from features.event_types import feature_type
 from features.mapping import KINDS, CompanyMapping
-from features.windows import days_between, feature_name, observed, on_spine, ratio, slug, sum_if, trend
+from features.windows import days_between, feature_name, observed, on_spine, ratio, sum_if, trend
 
 # Features of the event log a company's tables cannot give when they lack every column of a key: not built then.
 # An event log without users (server-side or account-level events) still gives counts, trends and breadth.
@@ -69,27 +71,41 @@ def event_type_counts(by_segment: ir.Table, calendar: Calendar) -> list[tuple[st
 
 
 def generic_event_types(counts: list[tuple[str, int]], max_event_types: int) -> dict[str, list[str]]:
-    """Feature slug → raw event types, for the ``max_event_types`` most frequent slugs."""
+    """Feature type → raw event types, for the ``max_event_types`` most frequent feature types (``feature_type``:
+    every URL of one page is one type, however many records it shows)."""
     groups: dict[str, list[str]] = {}
-    for event_type, _ in counts:
-        name = slug(event_type)
-        if name in groups or len(groups) < max_event_types:
-            groups.setdefault(name, []).append(event_type)
-    return groups
+    totals: dict[str, int] = {}
+    for event_type, n in counts:
+        name = feature_type(event_type)
+        groups.setdefault(name, []).append(event_type)
+        totals[name] = totals.get(name, 0) + n
+    kept = sorted(totals, key=lambda name: (-totals[name], name))[:max_event_types]
+    return {name: groups[name] for name in kept}
 
 
 def counts_per_segment(
     by_segment: ir.Table, *, mapping: CompanyMapping, event_types: list[str], generic_types: dict[str, list[str]]
 ) -> ir.Table:
     """(account_id, segment, last_seen, events, kind_<kind>..., type_<slug>...): events per account and segment,
-    in all and of each kind and generic type; what the windowed counts are summed from."""
-    columns = {f"kind_{kind}": mapping.types_of(kind, event_types) for kind in KINDS}
-    columns |= {f"type_{name}": raw_types for name, raw_types in generic_types.items()}
-    t = by_segment
+    in all and of each kind and generic type; what the windowed counts are summed from.
+
+    Each event type's kinds and generic column are looked up in a table of the types rather than tested by
+    lists in the query: a page's URLs may be thousands of types, and a test of a list that long, on every row,
+    is slow.
+    """
+    kinds = {f"kind_{kind}": set(mapping.types_of(kind, event_types)) for kind in KINDS}
+    column_of = {raw: code for code, raw_types in enumerate(generic_types.values()) for raw in raw_types}
+    lookup = ibis.memtable(pa.table({
+        "raw_type": pa.array(event_types, pa.string()),
+        "column": pa.array([column_of.get(raw, -1) for raw in event_types], pa.int16()),
+        **{name: pa.array([raw in types for raw in event_types]) for name, types in kinds.items()},
+    }))
+    t = by_segment.join(lookup, by_segment.event_type == lookup.raw_type)  # every type of the log is in event_types
     return t.group_by(["account_id", "segment"]).aggregate(
         last_seen=t.last_seen.max(),
         events=t.events.sum(),
-        **{name: sum_if(t.events, t.event_type.isin(types or [""])) for name, types in columns.items()},
+        **{name: sum_if(t.events, t[name]) for name in kinds},
+        **{f"type_{name}": sum_if(t.events, t.column == code) for code, name in enumerate(generic_types)},
     )
 
 
@@ -128,8 +144,7 @@ def usage_features(
 
     users_ever = lambda t: t.count(where=t.first_seen < t.as_of)  # noqa: E731
     parts.append(_active_members(users, calendar, list(calendar.spans), "active", users_ever=users_ever))
-    housekeeping = mapping.housekeeping_types(event_types)  # the few, not the many others: a log may hold thousands
-    product = by_segment.filter(~by_segment.event_type.isin(housekeeping)) if housekeeping else by_segment
+    product = _product_use(by_segment, event_types, mapping.housekeeping_types(event_types))
     product_types = _activity(product, "event_type", calendar)
     parts.append(_active_members(product_types, calendar, [f"cur_{w}" for w in calendar.windows], "breadth"))
     table = on_spine(spine, parts[0])
@@ -172,6 +187,17 @@ def _activity(rows: ir.Table, member: str, calendar: Calendar, **extra) -> ir.Ta
     from rows with a ``segment`` column."""
     bits = calendar.activity_bits(rows.segment)
     return rows.group_by(["account_id", member]).aggregate(**extra, **{name: bit_or(bit) for name, bit in bits.items()})
+
+
+def _product_use(by_segment: ir.Table, event_types: list[str], housekeeping: list[str]) -> ir.Table:
+    """``by_segment``'s rows of product use, not of logging in or looking for help (``housekeeping``), each event
+    type read as its feature type (a page's URLs as one); through a table of the types, as ``counts_per_segment``."""
+    left_out = set(housekeeping)
+    product = [event_type for event_type in event_types if event_type not in left_out]
+    names = [feature_type(event_type) for event_type in product]
+    lookup = ibis.memtable(pa.table({"raw_type": pa.array(product, pa.string()), "feature_type": pa.array(names, pa.string())}))
+    joined = by_segment.join(lookup, by_segment.event_type == lookup.raw_type)
+    return joined.mutate(event_type=joined.feature_type).drop("raw_type", "feature_type")
 
 
 def _active_members(members: ir.Table, calendar: Calendar, spans: list[str], prefix: str, **extra) -> ir.Table:

@@ -164,7 +164,7 @@ def test_unfamiliar_event_types_get_generic_features(table):
 def test_a_log_of_many_event_types_gets_generic_columns_for_the_most_frequent_and_breadth_for_all():
     """Page views or auto-captured clicks named by what was seen give thousands of event types."""
     tables = contract_tables()
-    many = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": [f"Viewed /projects/{i}" for i in range(300)]})
+    many = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": [f"Clicked element #{i}" for i in range(300)]})
     many["timestamp"] = T("2025-02-20 10:00") + pd.to_timedelta(range(300), unit="s")
     frequent = many.iloc[:5].assign(event_type="Frequent")
     tables["events"] = pd.concat([tables["events"], many, frequent], ignore_index=True)
@@ -173,6 +173,30 @@ def test_a_log_of_many_event_types_gets_generic_columns_for_the_most_frequent_an
     assert generic == ["events__frequent__count__30d", "events__login__count__30d", "events__quantum_widget_spun__count__30d"]
     assert frame.loc["stay", "usage__breadth__30d"] == 303  # every product type, columns or not; logins are not product use
     assert frame.loc["stay", "usage__events__30d"] == 3 + 3 + 300 + 5
+
+
+def test_the_urls_of_one_page_are_one_event_type_and_a_mapping_names_pages_by_their_template(tmp_path):
+    """Web trackers name a page view by its URL: one page is as many event types as records and queries it shows."""
+    tables = contract_tables()
+    pages = ["/projects/1/board", "/projects/22/board/", "/projects/333/board?tab=2", "Viewed /projects/4/board",
+             "/projects/4a1f0c2e-9b7d-4c3e-8f21-5d6e7a8b9c0d/settings", "/help/articles/360012345-Getting-started",
+             "/help/articles/88", "https://app.acme.io/#/login?next=%2Fprojects"]
+    extra = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": pages})
+    extra["timestamp"] = T("2025-02-20 10:00") + pd.to_timedelta(range(len(pages)), unit="min")
+    tables["events"] = pd.concat([tables["events"], extra], ignore_index=True)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[event_types]\nkb_view = ["/help/articles/{id}"]\n')
+    frame = build_features(tables, [date(2025, 3, 1)], now=NOW, mapping=mapping).set_index("account_id")
+    stay = frame.loc["stay"]
+    assert stay["events__projects_id_board__count__30d"] == 3
+    assert stay["events__viewed_projects_id_board__count__30d"] == 1  # a URL inside a name is read as its page too
+    assert stay["events__projects_id_settings__count__30d"] == 1
+    assert stay["events__help_articles_id__count__30d"] == 2
+    assert stay["support__kb_views_per_active_user__30d"] == pytest.approx(2 / 2)  # u1 and u2 active
+    assert stay["usage__logins__30d"] == 3 + 1  # the route of a single-page app: /login, on any host
+    # report_created, the widget, and three pages (board, board named in a phrase, settings); help and login are not product use
+    assert stay["usage__breadth__30d"] == 2 + 3
+    assert not [column for column in frame.columns if "333" in column or "tab" in column]
 
 
 def test_event_types_named_with_accents_or_in_another_script_keep_columns_of_their_own():

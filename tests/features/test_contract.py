@@ -143,6 +143,17 @@ def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
     assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
 
 
+def test_the_build_says_which_urls_it_read_as_one_page(tmp_path):
+    tables = contract_tables()
+    pages = [f"/projects/{n}/board" for n in (1, 2, 3)] + ["/reports/9", "/reports/10", "/settings"]
+    views = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": pages,
+                          "timestamp": pd.date_range("2025-02-20", periods=len(pages), freq="h")})
+    tables["events"] = pd.concat([tables["events"], views], ignore_index=True)
+    report = build_feature_file(write_folder(tmp_path / "data", tables), tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    assert report.pages == {"/projects/{id}/board": 3, "/reports/{id}": 2}
+    assert "3 as '/projects/{id}/board', 2 as '/reports/{id}')" in report.describe()
+
+
 def test_placeholder_times_in_a_log_are_counted_not_used(tmp_path):
     """An export's stand-in for a missing time (a Unix time of 0, a spreadsheet's day zero) would otherwise start
     the log's history decades early: observation dates back to it, and every window since observed and idle."""

@@ -44,10 +44,10 @@ def _as_another_company_exports_it(data) -> None:
     (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
     text with a UTC offset, subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
     PM) and MRR as money ($1,234.50), surveys as JSON lines with each answer nested and its time in Unix
-    milliseconds, emails naming users alone (their accounts in a users workbook), accounts with a founding year and
-    a closing date as text (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk
-    writes it (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the
-    emails' clicks)."""
+    milliseconds, emails naming users alone (their accounts in a users workbook), page views in the later part of
+    the events named by URL, accounts with a founding year and a closing date as text (as Excel saves "CSV" on a
+    Western Windows: Windows-1252, semicolons), CSAT as Zendesk writes it (good, bad, offered), and columns an
+    export often lacks (the tickets' priority and category, the emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -86,7 +86,10 @@ def _as_another_company_exports_it(data) -> None:
     (data / "events.parquet").unlink()
     (data / "events").mkdir()
     half = len(events) // 2
-    for i, part in enumerate((events.iloc[:half], events.iloc[half:].assign(device="web"))):
+    later = events.iloc[half:].assign(device="web")
+    views = later["Event Type"] == "dashboard_view"  # a web tracker names a page view by its URL, record id and all
+    later.loc[views, "Event Type"] = [f"https://app.example.com/dashboards/{n % 40}?tab=usage" for n in range(views.sum())]
+    for i, part in enumerate((events.iloc[:half], later)):
         part.to_parquet(data / "events" / f"part-{i:05d}.parquet", index=False)
     accounts = frames.pop("accounts")  # as Excel saves "CSV" on a Western Windows: Windows-1252, with semicolons
     accounts["region"] = np.where(accounts.index % 2 == 0, "Île-de-France", "Bavière")
@@ -114,6 +117,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     assert on_duckdb["account_id"].str.fullmatch(r"\d+").all()
     assert on_duckdb["usage__logins__30d"].gt(0).any() and on_duckdb["support__tickets_opened__90d"].gt(0).any()
     assert on_duckdb["engagement__nps_latest"].notna().any()
+    assert on_duckdb["events__https_app_example_com_dashboards_id__count__30d"].gt(0).any()  # 40 URLs, one page
     assert set(on_duckdb["account__attr_region"]) == {"Île-de-France", "Bavière"}
     assert "account__attr_founded" in on_duckdb.columns and "account__attr_closed_on" not in on_duckdb.columns
     assert on_duckdb["support__csat_mean__90d"].isin([1.0, 5.0]).any() and on_duckdb["support__low_csat_tickets__90d"].gt(0).any()
