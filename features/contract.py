@@ -270,6 +270,8 @@ def prepare(
         derived["subscriptions"] = f"one subscription per account (from its created_at to its {end})"
         annual = annual_revenue(columns, column_names.get("accounts"))
         unused |= {f"accounts.{exported[column]}": f"read as subscriptions.{read}" for column, read in given.items()}
+    with reading("subscriptions"):  # a copy would be a second subscription: its MRR and seats counted twice
+        raw["subscriptions"], blank[("subscriptions", EXACT_COPY)] = _without_copies(raw["subscriptions"])
     if annual:
         derived["subscriptions.mrr"] = f"a twelfth of the yearly {annual!r}"
         common.pop("subscriptions.mrr", None)
@@ -360,10 +362,11 @@ def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     return (table.filter(~is_blank) if count else table), count
 
 
-def _without_copies(table: ir.Table, *, rows: int) -> tuple[ir.Table, int]:
-    """The table of ``rows`` rows with each row repeated whole kept once, and how many copies there were. Rows
-    sharing an id and differing in anything else are left for the duplicate check to refuse: which of them is right
-    is not known."""
+def _without_copies(table: ir.Table, *, rows: int | None = None) -> tuple[ir.Table, int]:
+    """The table (of ``rows`` rows, counted when not given) with each row repeated whole kept once, and how many
+    copies there were. Rows sharing an id and differing in anything else are left for the duplicate check to
+    refuse: which of them is right is not known."""
+    rows = int(_collect(table.aggregate(n=table.count()))["n"]) if rows is None else rows
     unique = table.distinct()
     copies = rows - int(_collect(unique.aggregate(n=unique.count()))["n"])
     return (unique if copies else table), copies

@@ -154,6 +154,25 @@ def test_the_build_says_which_urls_it_read_as_one_page(tmp_path):
     assert "3 as '/projects/{id}/board', 2 as '/reports/{id}')" in report.describe()
 
 
+def test_subscription_rows_repeated_whole_are_one_subscription_but_two_ids_are_two(tmp_path):
+    """Overlapping pages of a billing export repeat rows: kept, each copy would add its MRR and seats again."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    subscriptions = tables["subscriptions"].assign(subscription_id=[f"sub_{i}" for i in range(len(tables["subscriptions"]))])
+    stay = subscriptions[subscriptions["account_id"] == "stay"]
+    tables["subscriptions"] = pd.concat([subscriptions, stay, stay], ignore_index=True)
+    out = tmp_path / "copies.parquet"
+    report = build_feature_file(write_folder(tmp_path / "copies", tables), out, as_of=DATES, now=NOW)
+    assert report.skipped[("subscriptions", contract.EXACT_COPY)] == 2
+    assert f"subscriptions: 2 {contract.EXACT_COPY}" in report.describe()
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+
+    tables["subscriptions"] = pd.concat([subscriptions, stay.assign(subscription_id="sub_add_on")], ignore_index=True)
+    two = build_features(tables, DATES, now=NOW).set_index(["account_id", "as_of"])
+    first = ("stay", pd.Timestamp(DATES[0]))
+    assert two.loc[first, "account__mrr"] == 2 * expected.set_index(["account_id", "as_of"]).loc[first, "account__mrr"]
+
+
 def test_placeholder_times_in_a_log_are_counted_not_used(tmp_path):
     """An export's stand-in for a missing time (a Unix time of 0, a spreadsheet's day zero) would otherwise start
     the log's history decades early: observation dates back to it, and every window since observed and idle."""
