@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from features.contract import (
     CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats, displaced,
-    flat_subscriptions, not_parsed, number_formats, read_as, unparsed_flags,
+    flat_subscriptions, monthly_price, not_parsed, number_formats, price_read, read_as, unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import csv_reading, find_table, json_table, workbook_frame
@@ -59,7 +59,7 @@ def load_tables(
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
-    tables, annual = {}, None
+    tables, annual, price = {}, None, None
     for name in names:
         files = find_table(folder, name)
         if files is None:
@@ -89,12 +89,12 @@ def load_tables(
         if not CONTRACT[name].is_log:  # a spreadsheet's blank rows below the data, as the build leaves them out
             blank = frame.apply(lambda column: column.isna() | column.astype("string").str.strip().eq("")).all(axis=1)
             frame = frame[~blank].reset_index(drop=True)
-        if CONTRACT[name].unique:  # a row repeated whole (an export's overlapping pages), as the build keeps it once
+        if CONTRACT[name].unique or name == "subscriptions":  # a row repeated whole, as the build keeps it once
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame
         if name == "subscriptions":
-            annual = annual_revenue(renames, named)
+            annual, price = annual_revenue(renames, named), renames["mrr"] if price_read(renames, named) else None
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
         accounts = tables.get("accounts", pd.DataFrame())
         read = flat_subscriptions(list(accounts.columns), (column_names or {}).get("accounts"))
@@ -107,6 +107,8 @@ def load_tables(
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()), dates.get(name))
     if annual:  # MRR a twelfth of a yearly revenue, as the build reads it
         tables["subscriptions"] = tables["subscriptions"].assign(mrr=tables["subscriptions"]["mrr"] / 12)
+    if price:  # MRR a month's worth of a price per billing interval, as the build reads it
+        tables["subscriptions"] = monthly_price(ibis.memtable(tables["subscriptions"]), price).to_pandas()
     accounts = tables.get("accounts")
     if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
         tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])

@@ -66,7 +66,8 @@ CONTRACT = {
     "subscriptions": TableSpec(
         {"account_id": ID, "start_date": TIME, "end_date": TIME, "mrr": NUMBER, "seats": NUMBER},
         # required in effect: when a company has none, a flat accounts table stands for it (flat_subscriptions)
-        "start_date", ("account_id", "start_date"), optional={"term_months": NUMBER},
+        "start_date", ("account_id", "start_date"),
+        optional={"term_months": NUMBER, "billing_interval": TEXT, "billing_interval_count": NUMBER, "quantity": NUMBER},
         may_lack=("mrr", "seats"),
     ),
     "events": TableSpec(
@@ -138,6 +139,22 @@ SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "
 # Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
+# A billing export's price per billing interval, read for MRR by a subscriptions table with no MRR or ARR column:
+# Stripe's Amount per Interval (every Interval Count of them) for Quantity units. In the currency's units, as a
+# dashboard exports prices; in cents when the name says so. Not plan_amount or unit_amount: APIs give those in cents.
+PRICE_NAMES = ("amount", "price", "unit_price", "plan_price")
+PRICE_IN_CENTS_NAMES = ("amount_in_cents", "price_in_cents", "unit_amount_in_cents", "unit_price_in_cents")
+BILLING = {"billing_interval": ("interval", "plan_interval", "billing_cycle", "billing_frequency", "billing_period_unit",
+                                "plan_interval_unit", "interval_unit"),
+           "billing_interval_count": ("interval_count", "plan_interval_count", "plan_interval_length", "interval_length"),
+           "quantity": ("plan_quantity",)}
+# Months per billing interval, by the interval's name with case, spaces and punctuation set aside.
+MONTHS_PER_INTERVAL = {
+    **dict.fromkeys(("day", "daily"), 12 / 365), **dict.fromkeys(("week", "weekly"), 12 / 52),
+    **dict.fromkeys(("month", "monthly"), 1), **dict.fromkeys(("quarter", "quarterly"), 3),
+    **dict.fromkeys(("halfyear", "halfyearly", "semiannual", "semiannually", "biannual"), 6),
+    **dict.fromkeys(("year", "yearly", "annual", "annually"), 12),
+}
 # The columns a flat accounts table gives its subscriptions beyond the contract's, which a mapping may name too.
 FLAT_COLUMNS = ("churned_at", "mrr")
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
@@ -240,6 +257,7 @@ def prepare(
             raise ChurnInputError("required table is missing", table=name)
     column_names = column_names or {}
     annual = None  # the yearly revenue column subscriptions.mrr is read from, a twelfth of it
+    price = price_column = None  # how subscriptions.mrr is read from a price per billing interval (price_read)
     unused = {}  # "table.column" → why it is not carried
     named_raw, common = {}, {}
     for name, table in raw.items():
@@ -253,7 +271,8 @@ def prepare(
         common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
         named_raw[name] = table.rename(renames) if renames else table
         if name == "subscriptions":
-            annual = annual_revenue(renames, named)
+            annual, price = annual_revenue(renames, named), price_read(renames, named)
+            price_column = renames["mrr"] if price else None
     raw, derived = named_raw, {}
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
@@ -272,9 +291,15 @@ def prepare(
         unused |= {f"accounts.{exported[column]}": f"read as subscriptions.{read}" for column, read in given.items()}
     with reading("subscriptions"):  # a copy would be a second subscription: its MRR and seats counted twice
         raw["subscriptions"], blank[("subscriptions", EXACT_COPY)] = _without_copies(raw["subscriptions"])
+    unread = [column for column in BILLING if column in raw["subscriptions"].columns] if price is None else []
+    raw["subscriptions"] = raw["subscriptions"].drop(*unread) if unread else raw["subscriptions"]  # MRR is given
     if annual:
         derived["subscriptions.mrr"] = f"a twelfth of the yearly {annual!r}"
+    if price:
+        derived["subscriptions.mrr"] = price
+    if annual or price:
         common.pop("subscriptions.mrr", None)
+        common = {key: given for key, given in common.items() if key.removeprefix("subscriptions.") not in BILLING}
     if ratings is not None and "tickets" in raw and "csat" in raw["tickets"].columns:
         raw["tickets"] = raw["tickets"].mutate(csat=ratings.scored(raw["tickets"].csat))
     with reading("accounts"):
@@ -294,6 +319,9 @@ def prepare(
         typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
         if name == "subscriptions" and annual:
             typed[name] = typed[name].mutate(mrr=typed[name].mrr / 12)
+        if name == "subscriptions" and price:
+            with reading(name):
+                typed[name] = monthly_price(typed[name], price_column)
         if _parses_text(table, name) and name not in lacking:  # a log lacking accounts is kept once they are found
             with reading(name):
                 typed[name] = keep(typed[name])
@@ -890,7 +918,7 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 table=name, column=column,
             )
         renames[column] = company_column
-    for column in spec.kinds:  # written in another style
+    for column in [column for column in spec.kinds if column not in BILLING]:  # written in another style
         matches = [c for c in columns if column_key(c) == plain(column) and c not in renames.values()]
         if column not in columns and column not in renames and len(matches) == 1:
             renames[column] = matches[0]
@@ -910,7 +938,8 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 table=name, column=column,
             )
     if name == "subscriptions" and "mrr" not in renames and "mrr" not in map(column_key, columns):
-        renames |= {"mrr": yearly} if (yearly := yearly_revenue(columns)) else {}  # a twelfth of it (annual_revenue)
+        yearly = yearly_revenue(columns)
+        renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price
     return {column: company_column for column, company_column in renames.items() if column != company_column}
 
 
@@ -935,6 +964,62 @@ def annual_revenue(read: dict[str, str], named: dict[str, str] | None = None) ->
     which is then a twelfth of it; None for a column of MRR, or one the mapping names as mrr, which it then is."""
     column = read.get("mrr")
     return column if column and "mrr" not in (named or {}) and yearly_revenue([column]) else None
+
+
+def billed_price(columns: list[str], renames: dict[str, str]) -> dict[str, str]:
+    """For a subscriptions table with no MRR or ARR column: ``mrr`` read from its one price column
+    (``PRICE_NAMES``) when it has one billing interval column, with its interval count and quantity columns when
+    it has them (``BILLING``; ``renames`` holds those the mapping named); else nothing."""
+    keys = lambda names: {plain(name) for name in names}  # noqa: E731
+    prices = [c for c in columns if column_key(c) in keys((*PRICE_NAMES, *PRICE_IN_CENTS_NAMES))]
+    billing = {}
+    for column, names in BILLING.items():
+        found = [c for c in columns if column_key(c) in keys((column, *names)) and c not in renames.values()]
+        billing |= {column: renames.get(column) or (found[0] if len(found) == 1 else None)}
+    if len(prices) != 1 or not billing["billing_interval"]:
+        return {}
+    return {"mrr": prices[0], **{column: found for column, found in billing.items() if found and column not in renames}}
+
+
+def price_read(read: dict[str, str], named: dict[str, str] | None = None) -> str | None:
+    """How MRR is read from a price per billing interval (``billed_price``), for the build's report; None when
+    ``read`` reads MRR otherwise, or the mapping names the MRR column, which is then MRR as it is."""
+    price, interval = read.get("mrr"), read.get("billing_interval")
+    if not price or not interval or "mrr" in (named or {}) or column_key(price) not in {
+        plain(name) for name in (*PRICE_NAMES, *PRICE_IN_CENTS_NAMES)
+    }:
+        return None
+    units = f" × {read['quantity']!r}" if "quantity" in read else ""
+    every = f" (every {read['billing_interval_count']!r} of them)" if "billing_interval_count" in read else ""
+    cents = " in cents" if _in_cents(price) else ""
+    return f"a month's worth of {price!r}{cents}{units} per {interval!r}{every}"
+
+
+def monthly_price(subscriptions: ir.Table, price_column: str) -> ir.Table:
+    """Subscriptions with MRR a month's worth of the price per billing interval read as ``mrr`` (from the company's
+    ``price_column``, in cents when its name says so), and each subscription's term, when the table has none, its
+    billing interval; a billing interval of no known length is refused, named with an example. The billing columns
+    are then dropped: the features read MRR."""
+    t = subscriptions
+    key = t.billing_interval.lower().re_replace(r"[^a-z0-9]", "")
+    unknown = t.filter(t.billing_interval.notnull() & ~key.isin(list(MONTHS_PER_INTERVAL)))
+    example = _collect(unknown.aggregate(example=unknown.billing_interval.min()))["example"]
+    if example is not None:
+        raise ChurnInputError(
+            f"{example!r} is not a billing interval of known length; expected day, week, month, quarter or year",
+            table="subscriptions", column="billing_interval",
+        )
+    every = t.billing_interval_count.fill_null(1) if "billing_interval_count" in t.columns else 1
+    months = key.cases(*MONTHS_PER_INTERVAL.items()) * every
+    quantity = t.quantity.fill_null(1) if "quantity" in t.columns else 1
+    t = t.mutate(mrr=t.mrr * quantity / (100 if _in_cents(price_column) else 1) / months)
+    if "term_months" not in t.columns:
+        t = t.mutate(term_months=months)
+    return t.drop(*[column for column in BILLING if column in t.columns])
+
+
+def _in_cents(price_column: str) -> bool:
+    return column_key(price_column) in {plain(name) for name in PRICE_IN_CENTS_NAMES}
 
 
 def column_key(column: str) -> str:

@@ -166,6 +166,7 @@ def test_subscription_rows_repeated_whole_are_one_subscription_but_two_ids_are_t
     assert report.skipped[("subscriptions", contract.EXACT_COPY)] == 2
     assert f"subscriptions: 2 {contract.EXACT_COPY}" in report.describe()
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    assert len(analysis.load_tables(tmp_path / "copies", ("accounts", "subscriptions"))["subscriptions"]) == len(subscriptions)
 
     tables["subscriptions"] = pd.concat([subscriptions, stay.assign(subscription_id="sub_add_on")], ignore_index=True)
     two = build_features(tables, DATES, now=NOW).set_index(["account_id", "as_of"])
@@ -1115,6 +1116,65 @@ def test_a_billing_exports_notes_in_brackets_are_set_aside(tmp_path):
         "subscriptions.account_id": "Customer ID", "subscriptions.start_date": "Start (UTC)",
         "subscriptions.end_date": "Ended At (UTC)",
     }
+
+
+def _priced(subscriptions: pd.DataFrame, intervals: list[str], counts: list[int]) -> pd.DataFrame:
+    """Subscriptions as Stripe's dashboard exports them: no MRR, but a price per seat (Amount, as money) for every
+    Interval Count intervals, and Quantity seats."""
+    months = pd.Series(intervals).map({"month": 1, "Year": 12, "quarterly": 3}) * pd.Series(counts)
+    return pd.DataFrame({
+        "id": [f"sub_{i}" for i in range(len(subscriptions))],
+        "Customer ID": subscriptions["account_id"],
+        "Quantity": subscriptions["seats"],
+        "Amount": (subscriptions["mrr"] * months / subscriptions["seats"]).map("${:,.4f}".format),
+        "Interval": intervals,
+        "Interval Count": counts,
+        "Start (UTC)": subscriptions["start_date"].dt.strftime("%Y-%m-%d %H:%M"),
+        "Ended At (UTC)": subscriptions["end_date"].dt.strftime("%Y-%m-%d %H:%M"),
+    })
+
+
+def test_a_price_per_billing_interval_is_read_as_a_months_worth_of_it(tmp_path):
+    tables = contract_tables()
+    subscriptions = tables["subscriptions"]
+    intervals, counts = ["month", "Year", "month", "quarterly", "month", "Year", "month"], [1, 1, 1, 1, 1, 2, 3]
+    folder = write_folder(tmp_path / "data", {**tables, "subscriptions": _priced(subscriptions, intervals, counts)},
+                          csv=("subscriptions",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    built = pd.read_parquet(tmp_path / "f.parquet")
+    terms = subscriptions.assign(term_months=[1, 12, 1, 3, 1, 24, 3])  # each renews every billing interval
+    expected = build_features({**tables, "subscriptions": terms}, DATES, now=NOW)
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False)
+    assert built["account__mrr"].gt(0).all()
+    assert report.derived_columns == {
+        "subscriptions.mrr": "a month's worth of 'Amount' × 'Quantity' per 'Interval' (every 'Interval Count' of them)"
+    }
+    assert "subscriptions.mrr: the table has none, so a month's worth of 'Amount' × 'Quantity' per" in report.describe()
+    assert set(report.common_names) == {"subscriptions.account_id", "subscriptions.start_date", "subscriptions.end_date"}
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]  # as the notebooks read it
+    assert read["mrr"].tolist() == pytest.approx(subscriptions["mrr"].tolist(), rel=1e-5)  # prices to 4 decimals
+
+
+def test_a_billing_interval_of_no_known_length_is_refused_naming_it(tmp_path):
+    tables = contract_tables()
+    priced = _priced(tables["subscriptions"], ["month"] * 7, [1] * 7).assign(Interval=["month"] * 6 + ["fortnight"])
+    folder = write_folder(tmp_path / "data", {**tables, "subscriptions": priced}, csv=("subscriptions",))
+    out = tmp_path / "f.parquet"
+    with pytest.raises(ChurnInputError, match=r"subscriptions\.billing_interval: 'fortnight' is not a billing interval"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    assert not out.exists()
+
+
+def test_a_price_without_an_interval_is_not_mrr_and_a_mapped_mrr_is_mrr_as_it_is():
+    tables = contract_tables()
+    priced = _priced(tables["subscriptions"], ["month"] * 7, [1] * 7)
+    report = build_features({**tables, "subscriptions": priced.drop(columns=["Interval"])}, DATES, now=NOW)
+    assert "account__mrr" not in report.columns  # a price of no known period: the table has no MRR
+    mapping = load_mapping(None)
+    named = dataclasses.replace(mapping, columns={"subscriptions": {"mrr": "Amount"}})
+    as_named = build_features({**tables, "subscriptions": priced}, DATES, now=NOW, mapping=named)
+    first = as_named.set_index("account_id").loc["stay"].iloc[0]
+    assert first["account__mrr"] == pytest.approx(500 / 10)  # the price of a seat a month, as the mapping says
 
 
 def test_salesforce_cases_hubspot_and_jira_tickets_need_no_mapping():

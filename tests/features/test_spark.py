@@ -43,11 +43,12 @@ def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
     text with a UTC offset, subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
-    PM) and MRR as money ($1,234.50), surveys as JSON lines with each answer nested and its time in Unix
-    milliseconds, emails naming users alone (their accounts in a users workbook), page views in the later part of
-    the events named by URL, accounts with a founding year and a closing date as text (as Excel saves "CSV" on a
-    Western Windows: Windows-1252, semicolons), CSAT as Zendesk writes it (good, bad, offered), and columns an
-    export often lacks (the tickets' priority and category, the emails' clicks)."""
+    PM), subscriptions with a price per billing interval as money ($1,234.50) instead of MRR, surveys as JSON
+    lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their accounts in
+    a users workbook), page views in the later part of the events named by URL, accounts with a founding year and
+    a closing date as text (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk
+    writes it (good, bad, offered), and columns an export often lacks (the tickets' priority and category, the
+    emails' clicks)."""
     frames = {path.stem: pd.read_parquet(path) for path in data.glob("*.parquet") if path.stem != "truth"}
     for name, frame in frames.items():
         frame["account_id"] = frame["account_id"].str[1:].astype("int64")
@@ -72,8 +73,11 @@ def _as_another_company_exports_it(data) -> None:
         frame = frames.pop(name)
         for column in columns:
             frame[column] = frame[column].map(lambda t: t.strftime(form) if pd.notna(t) else "")
-        if name == "subscriptions":  # MRR as a spreadsheet writes money
-            frame["mrr"] = [f"${m:,.2f}" if i % 2 else f"USD {m:,.2f}" for i, m in enumerate(frame["mrr"])]
+        if name == "subscriptions":  # no MRR, but a price per billing interval, written as a spreadsheet writes money
+            yearly = frame.index % 3 == 0
+            frame["Interval"] = np.where(yearly, "Year", "month")
+            price = frame.pop("mrr") * np.where(yearly, 12, 1)
+            frame["Amount"] = [f"${m:,.2f}" if i % 2 else f"USD {m:,.2f}" for i, m in enumerate(price)]
         (data / f"{name}.parquet").unlink()
         frame.to_csv(data / f"{name}.csv", index=False)
     surveys = frames.pop("surveys")  # as JSON lines, the answer nested, its time in Unix milliseconds
@@ -117,6 +121,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     assert on_duckdb["account_id"].str.fullmatch(r"\d+").all()
     assert on_duckdb["usage__logins__30d"].gt(0).any() and on_duckdb["support__tickets_opened__90d"].gt(0).any()
     assert on_duckdb["engagement__nps_latest"].notna().any()
+    assert on_duckdb["account__mrr"].gt(0).mean() > 0.9 and on_duckdb["account__days_to_renewal"].lt(32).any()
     assert on_duckdb["events__https_app_example_com_dashboards_id__count__30d"].gt(0).any()  # 40 URLs, one page
     assert set(on_duckdb["account__attr_region"]) == {"Île-de-France", "Bavière"}
     assert "account__attr_founded" in on_duckdb.columns and "account__attr_closed_on" not in on_duckdb.columns
