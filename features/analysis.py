@@ -89,7 +89,7 @@ def load_tables(
         if not CONTRACT[name].is_log:  # a spreadsheet's blank rows below the data, as the build leaves them out
             blank = frame.apply(lambda column: column.isna() | column.astype("string").str.strip().eq("")).all(axis=1)
             frame = frame[~blank].reset_index(drop=True)
-        if CONTRACT[name].unique or name == "subscriptions":  # a row repeated whole, as the build keeps it once
+        if CONTRACT[name].unique:  # a row repeated whole (an export's overlapping pages), as the build keeps it once
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
         tables[name] = frame

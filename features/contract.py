@@ -41,13 +41,15 @@ class TableSpec:
     ``may_lack`` are contract columns an export often does not have (a helpdesk without CSAT, a
     product sold without seats): a table lacking one has it empty, and the features that need it
     are not built (see ``features.build.unbuilt_features``). Any other column is required.
+    ``unique`` are the columns no two rows may share, checked when the table has them all: an account's id, a
+    ticket's; a subscription's id and start, as a subscription renewed in a row of its own may keep its id.
     """
 
     columns: dict[str, str]
     row_time: str | None
     not_null: tuple[str, ...]
     required: bool = False
-    unique: str | None = None
+    unique: tuple[str, ...] = ()
     optional: dict[str, str] = field(default_factory=dict)
     is_log: bool = False
     may_lack: tuple[str, ...] = ()
@@ -61,13 +63,14 @@ class TableSpec:
 CONTRACT = {
     "accounts": TableSpec(
         {"account_id": ID, "created_at": TIME, "plan": TEXT, "seats": NUMBER},
-        "created_at", ("account_id", "created_at"), required=True, unique="account_id", may_lack=("plan", "seats"),
+        "created_at", ("account_id", "created_at"), required=True, unique=("account_id",), may_lack=("plan", "seats"),
     ),
     "subscriptions": TableSpec(
         {"account_id": ID, "start_date": TIME, "end_date": TIME, "mrr": NUMBER, "seats": NUMBER},
         # required in effect: when a company has none, a flat accounts table stands for it (flat_subscriptions)
-        "start_date", ("account_id", "start_date"),
-        optional={"term_months": NUMBER, "billing_interval": TEXT, "billing_interval_count": NUMBER, "quantity": NUMBER},
+        "start_date", ("account_id", "start_date"), unique=("subscription_id", "start_date"),
+        optional={"subscription_id": ID, "term_months": NUMBER, "billing_interval": TEXT, "billing_interval_count": NUMBER,
+                  "quantity": NUMBER},
         may_lack=("mrr", "seats"),
     ),
     "events": TableSpec(
@@ -77,7 +80,7 @@ CONTRACT = {
     "tickets": TableSpec(
         {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,
          "priority": TEXT, "category": TEXT, "csat": NUMBER},
-        "opened_at", ("ticket_id", "account_id", "opened_at"), unique="ticket_id", is_log=True,
+        "opened_at", ("ticket_id", "account_id", "opened_at"), unique=("ticket_id",), is_log=True,
         may_lack=("first_response_at", "resolved_at", "priority", "category", "csat"),
         optional={"user_id": ID},  # the requester: for a ticket naming no organization, whose account it is
     ),
@@ -112,7 +115,8 @@ COMMON_NAMES = {
                  "created_at": ("created", "created_date", "create_date", "date_created", "created_on", "creation_date",
                                 "signup_date", "signed_up_at", "signup_at"),
                  "plan": ("plan_name", "plan_tier", "pricing_plan", "subscription_plan", "tier"), "seats": SEAT_NAMES},
-    "subscriptions": {"account_id": ("customer", *ACCOUNT_NAMES), "start_date": ("started_at", "start"),
+    "subscriptions": {"subscription_id": ("id", "sub_id"), "account_id": ("customer", *ACCOUNT_NAMES),
+                      "start_date": ("started_at", "start"),
                       "end_date": ("ended_at", "end"), "mrr": ("monthly_recurring_revenue", "mrr_amount"),
                       "seats": SEAT_NAMES},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
@@ -162,7 +166,7 @@ FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
 # Why a row of accounts, subscriptions or users is left out: it holds nothing.
 BLANK_ROW = "blank: every field empty"
-# Why a row of accounts or tickets, whose ids are unique, is left out: it repeats another whole.
+# Why a row of accounts, subscriptions or tickets is left out: it repeats another whole.
 EXACT_COPY = "an exact copy of another row"
 # Why a log's row has no account when its account was looked up by user.
 NO_ACCOUNT = "no account_id, and a user_id not in users"
@@ -338,8 +342,9 @@ def prepare(
         with reading(name):
             profile = _profile(name, table, accounts, cutoff)
             if profile.get("duplicates"):  # an export whose pages overlapped repeats rows whole: they say nothing new
-                table, skipped[(name, EXACT_COPY)] = _without_copies(table, rows=int(profile["rows"]))
-                if skipped[(name, EXACT_COPY)]:
+                table, copies = _without_copies(table, rows=int(profile["rows"]))
+                skipped[(name, EXACT_COPY)] = skipped.get((name, EXACT_COPY), 0) + copies
+                if copies:
                     profile = _profile(name, table, accounts, cutoff)
         _raise_first_problem(name, raw[name], table, profile, formats[name])
         if name != "accounts" and profile["unknown"] and not profile.get("known", 1):  # keys differ: nothing to use
@@ -390,13 +395,16 @@ def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     return (table.filter(~is_blank) if count else table), count
 
 
+def _count(table: ir.Table) -> int:
+    return int(_collect(table.aggregate(n=table.count()))["n"])
+
+
 def _without_copies(table: ir.Table, *, rows: int | None = None) -> tuple[ir.Table, int]:
     """The table (of ``rows`` rows, counted when not given) with each row repeated whole kept once, and how many
     copies there were. Rows sharing an id and differing in anything else are left for the duplicate check to
     refuse: which of them is right is not known."""
-    rows = int(_collect(table.aggregate(n=table.count()))["n"]) if rows is None else rows
     unique = table.distinct()
-    copies = rows - int(_collect(unique.aggregate(n=unique.count()))["n"])
+    copies = (_count(table) if rows is None else rows) - _count(unique)
     return (unique if copies else table), copies
 
 
@@ -1143,8 +1151,13 @@ def _profile(name: str, table: ir.Table, accounts: ir.Table, cutoff: datetime) -
     profile = None if name == "accounts" else _clean_profile(name, table, accounts, cutoff)
     if profile is None:
         profile = _profile_per_account(name, table, accounts, cutoff)
-    if spec.unique:
-        profile |= _collect(table.aggregate(duplicates=table[spec.unique].count() - table[spec.unique].nunique()))
+    if len(spec.unique) == 1:
+        [key] = spec.unique
+        profile |= _collect(table.aggregate(duplicates=table[key].count() - table[key].nunique()))
+    elif spec.unique and set(spec.unique) <= set(table.columns):  # an optional id (subscription_id) may be absent
+        keyed = table.filter(ibis.and_(*[table[key].notnull() for key in spec.unique]))
+        pairs = keyed.select(*spec.unique).distinct()
+        profile["duplicates"] = _count(keyed) - _count(pairs)
     return profile
 
 
@@ -1261,10 +1274,20 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
         if get(f"empty:{column}") and not spec.is_log:
             raise ChurnInputError(f"{get(f'empty:{column}')} empty value(s)", table=name, column=column)
     if get("duplicates"):
-        key = spec.unique
-        ids = table.filter(table[key].notnull())
-        example = ids.group_by(key).aggregate(n=ids.count()).filter(lambda t: t.n > 1).select(key).limit(1).to_pyarrow()[key].to_pylist()
-        raise ChurnInputError(f"duplicate value {example[0]!r} ({get('duplicates')} extra row(s))", table=name, column=key)
+        keys = list(spec.unique)
+        keyed = table.filter(ibis.and_(*[table[key].notnull() for key in keys]))
+        example = _collect(keyed.group_by(keys).aggregate(n=keyed.count()).filter(lambda t: t.n > 1).select(*keys).limit(1))
+        if len(keys) == 1:
+            raise ChurnInputError(
+                f"duplicate value {example[keys[0]]!r} ({get('duplicates')} extra row(s))", table=name, column=keys[0]
+            )
+        start = _timestamp(example["start_date"])
+        raise ChurnInputError(
+            f"{example['subscription_id']!r} has rows starting {start:%Y-%m-%d} that differ ({get('duplicates')} extra "
+            "row(s)), and which is right is not known, as when an export is appended to an earlier one; keep each "
+            "subscription's latest row",
+            table=name, column="subscription_id",
+        )
     for rule_table, column, problem, _ in RULES:
         if rule_table == name and get(f"rule:{column}"):
             raise ChurnInputError(

@@ -174,6 +174,32 @@ def test_subscription_rows_repeated_whole_are_one_subscription_but_two_ids_are_t
     assert two.loc[first, "account__mrr"] == 2 * expected.set_index(["account_id", "as_of"]).loc[first, "account__mrr"]
 
 
+def test_rows_of_one_subscription_id_and_start_are_one_subscription_and_refused_when_they_differ(tmp_path):
+    """An export appended to an earlier one repeats each subscription, some still running in the earlier one:
+    kept, a churned customer would stay a customer for good."""
+    tables = contract_tables()
+    subscriptions = tables["subscriptions"].assign(id=[f"sub_{i}" for i in range(len(tables["subscriptions"]))])
+    expected = build_features({**tables, "subscriptions": subscriptions}, DATES, now=NOW)
+    earlier = subscriptions.assign(end_date=pd.NaT, Status="active")  # as the earlier export had them
+    later = subscriptions.assign(Status=subscriptions["end_date"].isna().map({True: "active", False: "canceled"}))
+    folder = write_folder(tmp_path / "data", {**tables, "subscriptions": pd.concat([later, earlier], ignore_index=True)})
+    out = tmp_path / "f.parquet"
+    with pytest.raises(ChurnInputError, match=r"^subscriptions\.subscription_id: 'sub_\d' has rows starting 20\d\d-\d\d-\d\d "
+                                              r"that differ \(3 extra row\(s\)\), .* keep each subscription's latest row"):
+        build_feature_file(folder, out, as_of=DATES, now=NOW)
+    assert not out.exists()
+
+    alike = pd.concat([later, later[later["end_date"].isna()].assign(Status="trialing")], ignore_index=True)
+    report = build_feature_file(write_folder(tmp_path / "alike", {**tables, "subscriptions": alike}), out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)  # one subscription each, kept once
+    assert report.skipped[("subscriptions", contract.EXACT_COPY)] == 4
+    # leave's subscription renewed five days after it ended, in a row of its own keeping its id: not churn then
+    renewed = subscriptions[subscriptions["account_id"] == "leave"].assign(start_date=T("2025-03-20"), end_date=pd.NaT)
+    kept = build_features({**tables, "subscriptions": pd.concat([subscriptions, renewed])}, DATES, now=NOW)
+    labels = lambda frame: frame.set_index(["account_id", "as_of"])["churned"]  # noqa: E731
+    assert labels(expected)[("leave", T(DATES[0]))] == 1 and labels(kept)[("leave", T(DATES[0]))] == 0
+
+
 def test_placeholder_times_in_a_log_are_counted_not_used(tmp_path):
     """An export's stand-in for a missing time (a Unix time of 0, a spreadsheet's day zero) would otherwise start
     the log's history decades early: observation dates back to it, and every window since observed and idle."""
@@ -1113,8 +1139,8 @@ def test_a_billing_exports_notes_in_brackets_are_set_aside(tmp_path):
         pd.read_parquet(out), build_features({**tables, "subscriptions": seats_of}, DATES, now=NOW), check_dtype=False
     )
     assert report.common_names == {
-        "subscriptions.account_id": "Customer ID", "subscriptions.start_date": "Start (UTC)",
-        "subscriptions.end_date": "Ended At (UTC)",
+        "subscriptions.subscription_id": "id", "subscriptions.account_id": "Customer ID",
+        "subscriptions.start_date": "Start (UTC)", "subscriptions.end_date": "Ended At (UTC)",
     }
 
 
@@ -1150,7 +1176,9 @@ def test_a_price_per_billing_interval_is_read_as_a_months_worth_of_it(tmp_path):
         "subscriptions.mrr": "a month's worth of 'Amount' × 'Quantity' per 'Interval' (every 'Interval Count' of them)"
     }
     assert "subscriptions.mrr: the table has none, so a month's worth of 'Amount' × 'Quantity' per" in report.describe()
-    assert set(report.common_names) == {"subscriptions.account_id", "subscriptions.start_date", "subscriptions.end_date"}
+    assert set(report.common_names) == {
+        "subscriptions.subscription_id", "subscriptions.account_id", "subscriptions.start_date", "subscriptions.end_date"
+    }
     read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]  # as the notebooks read it
     assert read["mrr"].tolist() == pytest.approx(subscriptions["mrr"].tolist(), rel=1e-5)  # prices to 4 decimals
 
