@@ -140,6 +140,10 @@ COMMON_NAMES = {
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.
 SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
+# A page-view log's page, read as its event type when the log has no event type under any name (Segment's and
+# RudderStack's pages tables, a web analytics export): the path first, else the URL, else a mobile screen's name.
+# Each page's URLs read as one event type (features.event_types).
+PAGE_NAMES = (("path", "page_path"), ("url", "page_url"), ("screen_name",))
 # Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
@@ -945,6 +949,12 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 f"it in a mapping file: [columns.{name}] {column} = {json.dumps(matches[0])}",
                 table=name, column=column,
             )
+    if name == "events" and "event_type" not in renames and "eventtype" not in map(column_key, columns):
+        for names in PAGE_NAMES:  # the first kind of page name the log has, when it has one such column
+            pages = [c for c in columns if column_key(c) in {plain(n) for n in names} and c not in renames.values()]
+            if pages:
+                renames |= {"event_type": pages[0]} if len(pages) == 1 else {}
+                break
     if name == "subscriptions" and "mrr" not in renames and "mrr" not in map(column_key, columns):
         yearly = yearly_revenue(columns)
         renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price

@@ -200,6 +200,27 @@ def test_rows_of_one_subscription_id_and_start_are_one_subscription_and_refused_
     assert labels(expected)[("leave", T(DATES[0]))] == 1 and labels(kept)[("leave", T(DATES[0]))] == 0
 
 
+def test_a_page_view_logs_path_is_its_event_type(tmp_path):
+    """Segment's pages table names no event: each row is a page view, with its path, URL and title."""
+    tables = contract_tables()
+    events = tables["events"]
+    paths = events["event_type"].map(lambda event_type: f"/{event_type}")
+    paths.iloc[-3:] = ["/projects/1/board", "/projects/22/board", "/projects/333/board"]
+    pages = pd.DataFrame({
+        "id": [f"ajs-{i}" for i in range(len(events))], "account_id": events["account_id"], "user_id": events["user_id"],
+        "timestamp": events["timestamp"], "path": paths, "url": "https://app.acme.io" + paths + "?ref=nav",
+        "title": "Acme",
+    })
+    out = tmp_path / "f.parquet"
+    report = build_feature_file(write_folder(tmp_path / "data", {**tables, "events": pages}), out, as_of=DATES, now=NOW)
+    assert report.common_names["events.event_type"] == "path"
+    built = pd.read_parquet(out).set_index(["account_id", "as_of"])
+    as_paths = build_features({**tables, "events": events.assign(event_type=paths)}, DATES, now=NOW)
+    pd.testing.assert_frame_equal(built, as_paths.set_index(["account_id", "as_of"]), check_dtype=False)
+    assert built["usage__logins__30d"].gt(0).any()  # /login is a login
+    assert "events__projects_id_board__count__30d" in built.columns
+
+
 def test_placeholder_times_in_a_log_are_counted_not_used(tmp_path):
     """An export's stand-in for a missing time (a Unix time of 0, a spreadsheet's day zero) would otherwise start
     the log's history decades early: observation dates back to it, and every window since observed and idle."""
