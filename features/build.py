@@ -114,7 +114,7 @@ class BuildReport:
         if self.common_names:
             read = ", ".join(f"{column} from {given!r}" for column, given in self.common_names.items())
             lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
-        lines += [f"{column}: the table has none, so {what} stands for it"
+        lines += [f"{column}: the table has none, so {what} {'stand for them' if ', ' in column else 'stands for it'}"
                   for column, what in self.derived_columns.items()]
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         if self.absent_columns:

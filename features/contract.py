@@ -87,6 +87,7 @@ CONTRACT = {
     "emails": TableSpec(
         {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
         "sent_at", ("account_id", "sent_at"), is_log=True, may_lack=("user_id", "opened_at", "clicked_at"),
+        optional={"email_event": TEXT, "message_id": ID},  # a log of email events (email_messages)
     ),
     "surveys": TableSpec(
         {"account_id": ID, "user_id": ID, "responded_at": TIME, "nps": NUMBER},
@@ -131,7 +132,9 @@ COMMON_NAMES = {
     "emails": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address", "recipient"),
                "sent_at": ("sent", "sent_time", "send_time", "sent_date", "send_date", "delivered_at"),
                "opened_at": ("first_opened_at", "first_open_at", "first_open_date", "opened_date", "open_date"),
-               "clicked_at": ("first_clicked_at", "first_click_at", "first_click_date", "clicked_date", "click_date")},
+               "clicked_at": ("first_clicked_at", "first_click_at", "first_click_date", "clicked_date", "click_date"),
+               "email_event": ("event", "event_type", "type", "activity_type", "activity"),
+               "message_id": ("sg_message_id", "email_id", "msg_id", "email_message_id", "campaign_id", "email_campaign_id")},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address"),
                 "responded_at": ("created_at", "submitted_at", "response_date", "responded_on"),
                 "nps": ("score", "nps_score")},
@@ -140,6 +143,18 @@ COMMON_NAMES = {
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.
 SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
+# A log of email events, as email tools export them (SendGrid's event, email, timestamp and sg_message_id; HubSpot's
+# Type, Recipient, Created and Email Campaign ID): each message's send, opens and clicks in rows of their own, read as
+# one email per message, a message being one recipient's of one id (email_messages). Its time column is one of these when the table has no sent_at under any name; the
+# events are told apart by name, case and punctuation set aside, and any other (a bounce, an unsubscribe) is not read.
+EMAIL_EVENT_TIMES = ("timestamp", "time", "created", "created_at", "event_time", "occurred_at", "activity_date", "date")
+EMAIL_TIMES = "emails.sent_at, opened_at, clicked_at"  # what the build says a log of email events gives
+EMAIL_EVENTS = {
+    "sent_at": ("send", "sent", "sendemail", "emailsent", "processed", "delivered", "delivery", "emaildelivered"),
+    "opened_at": ("open", "opened", "openemail", "emailopened", "emailopen", "uniqueopen"),
+    "clicked_at": ("click", "clicked", "clickemail", "emailclicked", "emailclick", "uniqueclick", "clicklink"),
+}
+EMAIL_EVENTS_READ = "each message's first send, open and click in the log of email events (a message: one recipient's rows of one id)"
 # A page-view log's page, read as its event type when the log has no event type under any name (Segment's and
 # RudderStack's pages tables, a web analytics export): the path first, else the URL, else a mobile screen's name.
 # Each page's URLs read as one event type (features.event_types).
@@ -330,6 +345,11 @@ def prepare(
         if name == "subscriptions" and price:
             with reading(name):
                 typed[name] = monthly_price(typed[name], price_column)
+        if name == "emails" and {"email_event", "message_id"} & set(table.columns):
+            with reading(name):
+                messages = email_messages(typed[name], given=list(table.columns))
+            derived |= {EMAIL_TIMES: EMAIL_EVENTS_READ} if messages is not typed[name] else {}
+            typed[name] = messages.drop(*[c for c in ("email_event", "message_id") if c in messages.columns])
         if _parses_text(table, name) and name not in lacking:  # a log lacking accounts is kept once they are found
             with reading(name):
                 typed[name] = keep(typed[name])
@@ -379,8 +399,10 @@ def prepare(
             telling = _attributes_telling_who_left(tables["accounts"], subscriptions, until, list(carried))
         tables["accounts"] = tables["accounts"].drop(*telling) if telling else tables["accounts"]
         unused |= {f"accounts.{column}": TELLS_WHO_LEFT.format(detail) for column, detail in telling.items()}
+    from_events = {"emails.opened_at", "emails.clicked_at"} if EMAIL_TIMES in derived else set()  # email_messages gave them
     absent = tuple(
-        f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack if column not in raw[name].columns
+        f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack
+        if column not in raw[name].columns and f"{name}.{column}" not in from_events
     )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
@@ -397,6 +419,34 @@ def _without_blank_rows(table: ir.Table) -> tuple[ir.Table, int]:
     is_blank = ibis.and_(*empty)
     count = int(_collect(table.aggregate(n=is_blank.sum().fill_null(0)))["n"])
     return (table.filter(~is_blank) if count else table), count
+
+
+def email_messages(emails: ir.Table, given: list[str]) -> ir.Table:
+    """A log of email events (``EMAIL_EVENTS``: a row per send, open or click, its time read as ``sent_at``) as one
+    email per message: sent, first opened and first clicked, told apart by the ``message_id`` the events share. An
+    emails table of its own times (``given`` has opened_at or clicked_at), or whose events name no send, open or click,
+    is the contract's as it is (the caller drops the event columns). A log of events without message ids is refused:
+    nothing ties an open to its send."""
+    if {"opened_at", "clicked_at"} & set(given) or "email_event" not in emails.columns:
+        return emails
+    t = emails
+    key = t.email_event.lower().re_replace(r"[^a-z0-9]", "")
+    known = [name for names in EMAIL_EVENTS.values() for name in names]
+    if not _collect(t.aggregate(n=key.isin(known).sum().fill_null(0)))["n"]:
+        return emails
+    if "message_id" not in t.columns:
+        raise ChurnInputError(
+            "a log of email events (sends, opens and clicks in rows of their own) needs each message's id to tie its "
+            "opens and clicks to its send; the table has none under a known name (message_id, sg_message_id, email_id, "
+            "…): name it in a mapping file, [columns.emails] message_id = \"your column\"",
+            table="emails", column="message_id",
+        )
+    keys = [c for c in ("account_id", "user_id", "message_id") if c in t.columns]
+    first = lambda names: ibis.ifelse(key.isin(list(names)), t.sent_at, ibis.null("timestamp")).min()  # noqa: E731
+    flags = [c for c in t.columns if c.startswith(UNPARSED)]
+    return t.group_by(keys).aggregate(
+        **{column: first(names) for column, names in EMAIL_EVENTS.items()}, **{flag: t[flag].any() for flag in flags},
+    ).drop("message_id")
 
 
 def _count(table: ir.Table) -> int:
@@ -949,6 +999,12 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 f"it in a mapping file: [columns.{name}] {column} = {json.dumps(matches[0])}",
                 table=name, column=column,
             )
+    keys = set(map(column_key, columns))
+    if name == "emails" and ("email_event" in renames or "emailevent" in keys) and "sent_at" not in renames and (
+        "sentat" not in keys
+    ):  # a log of email events: each row's time
+        times = [c for c in columns if column_key(c) in {plain(n) for n in EMAIL_EVENT_TIMES} and c not in renames.values()]
+        renames |= {"sent_at": times[0]} if len(times) == 1 else {}
     if name == "events" and "event_type" not in renames and "eventtype" not in map(column_key, columns):
         for names in PAGE_NAMES:  # the first kind of page name the log has, when it has one such column
             pages = [c for c in columns if column_key(c) in {plain(n) for n in names} and c not in renames.values()]

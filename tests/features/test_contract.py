@@ -1262,6 +1262,48 @@ def test_an_email_tools_export_keyed_by_recipient_address_needs_no_mapping(tmp_p
     assert expected["engagement__email_open_rate__30d"].notna().any()
 
 
+def email_events(emails: pd.DataFrame) -> pd.DataFrame:
+    """The emails as HubSpot exports its email events: a row per send, open and click (and others not read), each
+    message a recipient's of one campaign; opened twice, the first open counts."""
+    rows = []
+    for i, email in emails.reset_index(drop=True).iterrows():
+        sent = {"Recipient": f"{email['user_id']}@acme.com", "Email Campaign ID": 9000 + i, "Type": "SENT",
+                "Created": email["sent_at"]}
+        rows += [sent, {**sent, "Type": "DELIVERED", "Created": email["sent_at"] + pd.Timedelta(seconds=2)}]
+        if pd.notna(email["opened_at"]):
+            rows += [{**sent, "Type": "OPEN", "Created": email["opened_at"] + pd.Timedelta(days=d)} for d in (2, 0)]
+        if pd.notna(email["clicked_at"]):
+            rows.append({**sent, "Type": "CLICK", "Created": email["clicked_at"]})
+        rows.append({**sent, "Type": "UNSUBSCRIBED", "Created": email["sent_at"] + pd.Timedelta(days=1)})
+    return pd.DataFrame(rows)
+
+
+def test_a_log_of_email_events_is_read_as_one_email_per_message(tmp_path):
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    users = _users_of(tables["events"], tables["emails"]).assign(user_id=lambda f: f["user_id"] + "@acme.com")
+    log = email_events(tables["emails"])
+    folder = write_folder(tmp_path / "data", {**tables, "emails": log, "users": users}, csv=("emails",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert expected["engagement__email_open_rate__30d"].gt(0).any() and expected["engagement__email_click_rate__30d"].gt(0).any()
+    assert report.derived_columns[contract.EMAIL_TIMES] == contract.EMAIL_EVENTS_READ
+    assert f"{contract.EMAIL_TIMES}: the table has none, so each message's first send, open and click" in report.describe()
+    assert {key: report.common_names[key] for key in report.common_names if key.startswith("emails.")} == {
+        "emails.user_id": "Recipient", "emails.sent_at": "Created", "emails.email_event": "Type",
+        "emails.message_id": "Email Campaign ID",
+    }
+    assert not [column for column in report.absent_columns if column.startswith("emails.")]
+
+    with pytest.raises(ChurnInputError, match=r"^emails\.message_id: a log of email events .* needs each message's id"):
+        build_features({**tables, "emails": log.drop(columns="Email Campaign ID"), "users": users}, DATES, now=NOW)
+    # a column of kinds of email, no event among them: the emails are the contract's, sends without opens
+    kinds = tables["emails"][["account_id", "user_id", "sent_at"]].assign(type="newsletter")
+    sent = build_features({**tables, "emails": kinds}, DATES, now=NOW)
+    assert sent["engagement__emails_sent__30d"].equals(expected["engagement__emails_sent__30d"])
+    assert "engagement__email_open_rate__30d" not in sent.columns
+
+
 def test_a_missing_column_is_named_with_the_columns_the_table_has():
     tables = contract_tables()
     tables["events"] = tables["events"].rename(columns={"event_type": "what_happened"})

@@ -138,3 +138,24 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
             )
         else:
             assert mine.tolist() == theirs.tolist(), column
+
+
+def test_spark_reads_a_log_of_email_events_as_duckdb_does(spark, tmp_path):
+    import ibis
+
+    from tests.features.test_build import contract_tables
+    from tests.features.test_contract import _users_of, email_events, write_folder
+
+    tables = contract_tables()
+    users = _users_of(tables["events"], tables["emails"]).assign(user_id=lambda f: f["user_id"] + "@acme.com")
+    data = write_folder(tmp_path / "data", {**tables, "emails": email_events(tables["emails"]), "users": users},
+                        csv=("emails",))
+    duckdb_con = _duckdb()
+    try:
+        on_duckdb = _feature_table(duckdb_con, data)
+    finally:
+        _disconnect(duckdb_con)
+    on_spark = _feature_table(ibis.pyspark.connect(spark), data)
+    emails = [column for column in on_duckdb.columns if column.startswith("engagement__email")]
+    assert on_duckdb["engagement__email_open_rate__30d"].gt(0).any()
+    pd.testing.assert_frame_equal(on_spark[[*KEYS, *emails]], on_duckdb[[*KEYS, *emails]], check_dtype=False)
