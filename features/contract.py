@@ -133,7 +133,7 @@ COMMON_NAMES = {
                "sent_at": ("sent", "sent_time", "send_time", "sent_date", "send_date", "delivered_at"),
                "opened_at": ("first_opened_at", "first_open_at", "first_open_date", "opened_date", "open_date"),
                "clicked_at": ("first_clicked_at", "first_click_at", "first_click_date", "clicked_date", "click_date"),
-               "email_event": ("event", "event_type", "type", "activity_type", "activity"),
+               "email_event": ("event", "event_type", "activity_type", "activity"),  # else type (contract_renames)
                "message_id": ("sg_message_id", "email_id", "msg_id", "email_message_id", "campaign_id", "email_campaign_id")},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address"),
                 "responded_at": ("created_at", "submitted_at", "response_date", "responded_on"),
@@ -1000,6 +1000,9 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 table=name, column=column,
             )
     keys = set(map(column_key, columns))
+    if name == "emails" and "email_event" not in renames and "emailevent" not in keys:
+        types = [c for c in columns if column_key(c) == "type" and c not in renames.values()]
+        renames |= {"email_event": types[0]} if len(types) == 1 else {}  # HubSpot's; SendGrid's type is a bounce's
     if name == "emails" and ("email_event" in renames or "emailevent" in keys) and "sent_at" not in renames and (
         "sentat" not in keys
     ):  # a log of email events: each row's time

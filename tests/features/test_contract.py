@@ -1294,6 +1294,10 @@ def test_a_log_of_email_events_is_read_as_one_email_per_message(tmp_path):
         "emails.message_id": "Email Campaign ID",
     }
     assert not [column for column in report.absent_columns if column.startswith("emails.")]
+    sendgrid = log.rename(columns={"Recipient": "email", "Type": "event", "Created": "timestamp",
+                                   "Email Campaign ID": "sg_message_id"}).assign(type="", reason="")  # a bounce's type
+    sendgrid["event"] = sendgrid["event"].str.lower()
+    pd.testing.assert_frame_equal(build_features({**tables, "emails": sendgrid, "users": users}, DATES, now=NOW), expected)
 
     with pytest.raises(ChurnInputError, match=r"^emails\.message_id: a log of email events .* needs each message's id"):
         build_features({**tables, "emails": log.drop(columns="Email Campaign ID"), "users": users}, DATES, now=NOW)
