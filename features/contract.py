@@ -145,8 +145,9 @@ SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
 # A log of email events, as email tools export them (SendGrid's event, email, timestamp and sg_message_id; HubSpot's
 # Type, Recipient, Created and Email Campaign ID): each message's send, opens and clicks in rows of their own, read as
-# one email per message, a message being one recipient's of one id (email_messages). Its time column is one of these when the table has no sent_at under any name; the
-# events are told apart by name, case and punctuation set aside, and any other (a bounce, an unsubscribe) is not read.
+# one email per message, a message being one recipient's rows of one id (email_messages). Its time column is one of
+# these when the table has no sent_at under any name; the events are told apart by name, case and punctuation set
+# aside, and any other (a bounce, an unsubscribe) is not read.
 EMAIL_EVENT_TIMES = ("timestamp", "time", "created", "created_at", "event_time", "occurred_at", "activity_date", "date")
 EMAIL_TIMES = "emails.sent_at, opened_at, clicked_at"  # what the build says a log of email events gives
 EMAIL_EVENTS = {
@@ -154,7 +155,9 @@ EMAIL_EVENTS = {
     "opened_at": ("open", "opened", "openemail", "emailopened", "emailopen", "uniqueopen"),
     "clicked_at": ("click", "clicked", "clickemail", "emailclicked", "emailclick", "uniqueclick", "clicklink"),
 }
-EMAIL_EVENTS_READ = "each message's first send, open and click in the log of email events (a message: one recipient's rows of one id)"
+EMAIL_EVENTS_READ = (
+    "each message's first send, open and click in the log of email events (a message: one recipient's rows of one id)"
+)
 # A page-view log's page, read as its event type when the log has no event type under any name (Segment's and
 # RudderStack's pages tables, a web analytics export): the path first, else the URL, else a mobile screen's name.
 # Each page's URLs read as one event type (features.event_types).
