@@ -109,3 +109,15 @@ def test_a_model_trained_within_a_row_budget_uses_that_many_rows_and_still_ranks
     assert (model.n_train_rows_, model.n_tree_rows_) == (len(split.train), budget)
     validation = split.validation
     assert roc_auc_score(table.y[validation], model.predict_proba(table.X.iloc[validation])[:, 1]) > 0.7
+
+
+def test_a_small_tables_model_keeps_the_trees_that_lower_held_out_log_loss(make_table):
+    """Boosting stops on held-out log loss alone. Stopped by a stall in any metric, as before, ROC AUC over the
+    holdout's 20 churners stalled first and kept 5 trees, for a 600-account company the first tree alone."""
+    table = load_training_table(make_table(200, 6, seed=0))
+    split = split_rows(table.y, times=table.rows["as_of"])
+    model = fit_churn_model(table.X, table.y, split.train, split.holdout, {})
+    assert int(table.y[split.holdout].sum()) == 20
+    assert model.best_iteration_ > 100  # 479 here; patience is 100 rounds, so fewer would mean it stalled at once
+    validation = table.X.iloc[split.validation]
+    assert roc_auc_score(table.y[split.validation], model.predict_proba(validation)[:, 1]) > 0.85
