@@ -342,7 +342,7 @@ def build_feature_file(
 
 def pages_read(event_types: list[str]) -> dict[str, int]:
     """Each page template standing for several event types of the log (URLs of one page), with how many."""
-    counts = Counter(page_template(event_type) for event_type in event_types if page_template(event_type) != event_type)
+    counts = Counter(page for event_type in event_types if (page := page_template(event_type)) != event_type)
     return {page: n for page, n in counts.items() if n > 1}
 
 

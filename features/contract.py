@@ -433,7 +433,7 @@ def email_messages(emails: ir.Table, given: list[str]) -> ir.Table:
     if {"opened_at", "clicked_at"} & set(given) or "email_event" not in emails.columns:
         return emails
     t = emails
-    key = t.email_event.lower().re_replace(r"[^a-z0-9]", "")
+    key = _plain_text(t.email_event)
     known = [name for names in EMAIL_EVENTS.values() for name in names]
     if not _collect(t.aggregate(n=key.isin(known).sum().fill_null(0)))["n"]:
         return emails
@@ -990,7 +990,7 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
     for column, common in COMMON_NAMES.get(name, {}).items():  # under another tool's name
         if column in renames or any(column_key(c) == plain(column) for c in columns):
             continue
-        matches = [c for c in columns if column_key(c) in {plain(n) for n in common} and c not in renames.values()]
+        matches = _named_as(columns, common, taken=renames.values())
         ids = [c for c in matches if column_key(c).endswith("id")]
         if spec.kinds[column] == ID and len(matches) > 1 and len(ids) == 1:  # Zendesk's Requester id, not Requester
             matches = ids
@@ -1004,20 +1004,20 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
             )
     keys = set(map(column_key, columns))
     if name == "emails" and "email_event" not in renames and "emailevent" not in keys:
-        types = [c for c in columns if column_key(c) == "type" and c not in renames.values()]
+        types = _named_as(columns, ("type",), taken=renames.values())
         renames |= {"email_event": types[0]} if len(types) == 1 else {}  # HubSpot's; SendGrid's type is a bounce's
     if name == "emails" and ("email_event" in renames or "emailevent" in keys) and "sent_at" not in renames and (
         "sentat" not in keys
     ):  # a log of email events: each row's time
-        times = [c for c in columns if column_key(c) in {plain(n) for n in EMAIL_EVENT_TIMES} and c not in renames.values()]
+        times = _named_as(columns, EMAIL_EVENT_TIMES, taken=renames.values())
         renames |= {"sent_at": times[0]} if len(times) == 1 else {}
-    if name == "events" and "event_type" not in renames and "eventtype" not in map(column_key, columns):
+    if name == "events" and "event_type" not in renames and "eventtype" not in keys:
         for names in PAGE_NAMES:  # the first kind of page name the log has, when it has one such column
-            pages = [c for c in columns if column_key(c) in {plain(n) for n in names} and c not in renames.values()]
+            pages = _named_as(columns, names, taken=renames.values())
             if pages:
                 renames |= {"event_type": pages[0]} if len(pages) == 1 else {}
                 break
-    if name == "subscriptions" and "mrr" not in renames and "mrr" not in map(column_key, columns):
+    if name == "subscriptions" and "mrr" not in renames and "mrr" not in keys:
         yearly = yearly_revenue(columns)
         renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price
     return {column: company_column for column, company_column in renames.items() if column != company_column}
@@ -1035,7 +1035,7 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
 def yearly_revenue(columns: list[str]) -> str | None:
     """The one column of ``columns`` named as a yearly recurring revenue (``ANNUAL_REVENUE_NAMES``), or None: what
     stands for MRR, a twelfth of it, in a table with no MRR column."""
-    yearly = [column for column in columns if column_key(column) in {plain(name) for name in ANNUAL_REVENUE_NAMES}]
+    yearly = _named_as(columns, ANNUAL_REVENUE_NAMES)
     return yearly[0] if len(yearly) == 1 else None
 
 
@@ -1050,11 +1050,10 @@ def billed_price(columns: list[str], renames: dict[str, str]) -> dict[str, str]:
     """For a subscriptions table with no MRR or ARR column: ``mrr`` read from its one price column
     (``PRICE_NAMES``) when it has one billing interval column, with its interval count and quantity columns when
     it has them (``BILLING``; ``renames`` holds those the mapping named); else nothing."""
-    keys = lambda names: {plain(name) for name in names}  # noqa: E731
-    prices = [c for c in columns if column_key(c) in keys((*PRICE_NAMES, *PRICE_IN_CENTS_NAMES))]
+    prices = _named_as(columns, (*PRICE_NAMES, *PRICE_IN_CENTS_NAMES))
     billing = {}
     for column, names in BILLING.items():
-        found = [c for c in columns if column_key(c) in keys((column, *names)) and c not in renames.values()]
+        found = _named_as(columns, (column, *names), taken=renames.values())
         billing |= {column: renames.get(column) or (found[0] if len(found) == 1 else None)}
     if len(prices) != 1 or not billing["billing_interval"]:
         return {}
@@ -1065,9 +1064,8 @@ def price_read(read: dict[str, str], named: dict[str, str] | None = None) -> str
     """How MRR is read from a price per billing interval (``billed_price``), for the build's report; None when
     ``read`` reads MRR otherwise, or the mapping names the MRR column, which is then MRR as it is."""
     price, interval = read.get("mrr"), read.get("billing_interval")
-    if not price or not interval or "mrr" in (named or {}) or column_key(price) not in {
-        plain(name) for name in (*PRICE_NAMES, *PRICE_IN_CENTS_NAMES)
-    }:
+    is_price = bool(price) and bool(_named_as([price], (*PRICE_NAMES, *PRICE_IN_CENTS_NAMES)))
+    if not is_price or not interval or "mrr" in (named or {}):
         return None
     units = f" × {read['quantity']!r}" if "quantity" in read else ""
     every = f" (every {read['billing_interval_count']!r} of them)" if "billing_interval_count" in read else ""
@@ -1081,7 +1079,7 @@ def monthly_price(subscriptions: ir.Table, price_column: str) -> ir.Table:
     billing interval; a billing interval of no known length is refused, named with an example. The billing columns
     are then dropped: the features read MRR."""
     t = subscriptions
-    key = t.billing_interval.lower().re_replace(r"[^a-z0-9]", "")
+    key = _plain_text(t.billing_interval)
     unknown = t.filter(t.billing_interval.notnull() & ~key.isin(list(MONTHS_PER_INTERVAL)))
     example = _collect(unknown.aggregate(example=unknown.billing_interval.min()))["example"]
     if example is not None:
@@ -1099,7 +1097,18 @@ def monthly_price(subscriptions: ir.Table, price_column: str) -> ir.Table:
 
 
 def _in_cents(price_column: str) -> bool:
-    return column_key(price_column) in {plain(name) for name in PRICE_IN_CENTS_NAMES}
+    return bool(_named_as([price_column], PRICE_IN_CENTS_NAMES))
+
+
+def _named_as(columns, names, *, taken=()) -> list[str]:
+    """The ``columns`` whose name reads as one of ``names`` (``column_key``), but for those already ``taken``."""
+    keys = {plain(name) for name in names}
+    return [column for column in columns if column_key(column) in keys and column not in taken]
+
+
+def _plain_text(text: ir.StringValue) -> ir.StringValue:
+    """``plain`` in SQL for the Latin names of events and intervals: lower case, every other character dropped."""
+    return text.lower().re_replace(r"[^a-z0-9]", "")
 
 
 def column_key(column: str) -> str:

@@ -87,20 +87,15 @@ def counts_per_segment(
     by_segment: ir.Table, *, mapping: CompanyMapping, event_types: list[str], generic_types: dict[str, list[str]]
 ) -> ir.Table:
     """(account_id, segment, last_seen, events, kind_<kind>..., type_<slug>...): events per account and segment,
-    in all and of each kind and generic type; what the windowed counts are summed from.
-
-    Each event type's kinds and generic column are looked up in a table of the types rather than tested by
-    lists in the query: a page's URLs may be thousands of types, and a test of a list that long, on every row,
-    is slow.
+    in all and of each kind and generic type; what the windowed counts are summed from. Each event type's kinds and
+    generic column come from a table of the types (``_with_type_columns``): a page's URLs may be thousands of types.
     """
     kinds = {f"kind_{kind}": set(mapping.types_of(kind, event_types)) for kind in KINDS}
     column_of = {raw: code for code, raw_types in enumerate(generic_types.values()) for raw in raw_types}
-    lookup = ibis.memtable(pa.table({
-        "raw_type": pa.array(event_types, pa.string()),
+    t = _with_type_columns(by_segment, event_types, {
         "column": pa.array([column_of.get(raw, -1) for raw in event_types], pa.int16()),
         **{name: pa.array([raw in types for raw in event_types]) for name, types in kinds.items()},
-    }))
-    t = by_segment.join(lookup, by_segment.event_type == lookup.raw_type)  # every type of the log is in event_types
+    })
     return t.group_by(["account_id", "segment"]).aggregate(
         last_seen=t.last_seen.max(),
         events=t.events.sum(),
@@ -194,10 +189,16 @@ def _product_use(by_segment: ir.Table, event_types: list[str], housekeeping: lis
     type read as its feature type (a page's URLs as one); through a table of the types, as ``counts_per_segment``."""
     left_out = set(housekeeping)
     product = [event_type for event_type in event_types if event_type not in left_out]
-    names = [feature_type(event_type) for event_type in product]
-    lookup = ibis.memtable(pa.table({"raw_type": pa.array(product, pa.string()), "feature_type": pa.array(names, pa.string())}))
-    joined = by_segment.join(lookup, by_segment.event_type == lookup.raw_type)
-    return joined.mutate(event_type=joined.feature_type).drop("raw_type", "feature_type")
+    names = pa.array([feature_type(event_type) for event_type in product], pa.string())
+    joined = _with_type_columns(by_segment, product, {"feature_type": names})  # an inner join: housekeeping left out
+    return joined.mutate(event_type=joined.feature_type).drop("feature_type")
+
+
+def _with_type_columns(by_segment: ir.Table, event_types: list[str], columns: dict[str, pa.Array]) -> ir.Table:
+    """``by_segment``'s rows of ``event_types`` with each type's ``columns`` (a value per type, in their order), from
+    a table of the types joined in: a list of thousands of types tested on every row would be slow."""
+    lookup = ibis.memtable(pa.table({"raw_type": pa.array(event_types, pa.string()), **columns}))
+    return by_segment.join(lookup, by_segment.event_type == lookup.raw_type).drop("raw_type")
 
 
 def _active_members(members: ir.Table, calendar: Calendar, spans: list[str], prefix: str, **extra) -> ir.Table:

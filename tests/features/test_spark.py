@@ -39,6 +39,18 @@ def _feature_table(con, data) -> pd.DataFrame:
     return plan.table.to_pandas().sort_values(list(KEYS)).reset_index(drop=True)
 
 
+def _on_both_engines(spark, data) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The feature table of ``data`` built on DuckDB, then on Spark."""
+    import ibis
+
+    duckdb_con = _duckdb()
+    try:
+        on_duckdb = _feature_table(duckdb_con, data)
+    finally:
+        _disconnect(duckdb_con)
+    return on_duckdb, _feature_table(ibis.pyspark.connect(spark), data)
+
+
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
@@ -104,17 +116,10 @@ def _as_another_company_exports_it(data) -> None:
 
 
 def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
-    import ibis
-
     data = tmp_path / "data"
     generate(data, n_accounts=80, months=6, seed=3)
     _as_another_company_exports_it(data)
-    duckdb_con = _duckdb()
-    try:
-        on_duckdb = _feature_table(duckdb_con, data)
-    finally:
-        _disconnect(duckdb_con)
-    on_spark = _feature_table(ibis.pyspark.connect(spark), data)
+    on_duckdb, on_spark = _on_both_engines(spark, data)
 
     assert list(on_spark.columns) == list(on_duckdb.columns)
     assert len(on_duckdb) > 300 and on_duckdb["churned"].notna().any()
@@ -141,8 +146,6 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
 
 
 def test_spark_reads_a_log_of_email_events_as_duckdb_does(spark, tmp_path):
-    import ibis
-
     from tests.features.test_build import contract_tables
     from tests.features.test_contract import _users_of, email_events, write_folder
 
@@ -150,12 +153,7 @@ def test_spark_reads_a_log_of_email_events_as_duckdb_does(spark, tmp_path):
     users = _users_of(tables["events"], tables["emails"]).assign(user_id=lambda f: f["user_id"] + "@acme.com")
     data = write_folder(tmp_path / "data", {**tables, "emails": email_events(tables["emails"]), "users": users},
                         csv=("emails",))
-    duckdb_con = _duckdb()
-    try:
-        on_duckdb = _feature_table(duckdb_con, data)
-    finally:
-        _disconnect(duckdb_con)
-    on_spark = _feature_table(ibis.pyspark.connect(spark), data)
+    on_duckdb, on_spark = _on_both_engines(spark, data)
     emails = [column for column in on_duckdb.columns if column.startswith("engagement__email")]
     assert on_duckdb["engagement__email_open_rate__30d"].gt(0).any()
     pd.testing.assert_frame_equal(on_spark[[*KEYS, *emails]], on_duckdb[[*KEYS, *emails]], check_dtype=False)
