@@ -108,7 +108,8 @@ class Calendar:
 
     def activity_bits(self, segment: ir.IntegerValue) -> dict[str, ir.IntegerValue]:
         """Per word, the bit of ``segment`` (0 in other words); ``bit_or`` over rows gives the set of active segments."""
-        one = ibis.literal(1, type="int64")
+        one = ibis.literal(1, type="int8").cast("int64")  # written as a cast: Spark reads a bare 1 as a 32-bit int,
+        # and its shift of one wraps at 32 bits
         bits = {}
         for word in range(self.words):
             low = 1 + word * BITS_PER_WORD

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from features.build import KEYS, FeatureOptions, _disconnect, _duckdb, plan_features
@@ -157,3 +158,21 @@ def test_spark_reads_a_log_of_email_events_as_duckdb_does(spark, tmp_path):
     emails = [column for column in on_duckdb.columns if column.startswith("engagement__email")]
     assert on_duckdb["engagement__email_open_rate__30d"].gt(0).any()
     pd.testing.assert_frame_equal(on_spark[[*KEYS, *emails]], on_duckdb[[*KEYS, *emails]], check_dtype=False)
+
+
+def test_spark_sets_each_segments_bit_of_a_users_activity_as_duckdb_does(spark):
+    """Every bit of a 64-bit word, not only the low 32: Spark reads a bare 1 as a 32-bit int, whose shifts wrap."""
+    import ibis
+
+    from features.calendar import BITS_PER_WORD, Calendar
+
+    calendar = Calendar(tuple(date(2024, month, 1) for month in range(1, 13)), (7, 30, 90))
+    assert calendar.words >= 2
+    segments = pa.table({"segment": pa.array(range(len(calendar.points)), pa.int16())})
+    expected = {f"bits_{word}": [1 << (s - 1 - word * BITS_PER_WORD) if 0 <= s - 1 - word * BITS_PER_WORD < BITS_PER_WORD
+                                 else 0 for s in segments["segment"].to_pylist()] for word in range(calendar.words)}
+    rows = ibis.memtable(segments)
+    query = rows.select("segment", **calendar.activity_bits(rows.segment)).order_by("segment")
+    for con in (ibis.duckdb.connect(), ibis.pyspark.connect(spark)):
+        bits = con.to_pandas(query)
+        assert {name: bits[name].tolist() for name in expected} == expected, con.name
