@@ -98,6 +98,7 @@ class BuildReport:
     unbuilt_features: list[str] = field(default_factory=list)
     common_names: dict[str, str] = field(default_factory=dict)
     derived_columns: dict[str, str] = field(default_factory=dict)
+    events_period: str | None = None  # "week", "month": what each row of a log of counts covers
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -116,6 +117,11 @@ class BuildReport:
             lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
         lines += [f"{column}: the table has none, so {what} {'stand for them' if ', ' in column else 'stands for it'}"
                   for column, what in self.derived_columns.items()]
+        if self.events_period:
+            lines.append(
+                f"events are dated by {self.events_period}: each row's events are taken as known at its "
+                f"{self.events_period}'s end, so no observation date sees a {self.events_period} before it is over"
+            )
         lines += [f"not carried: {column} ({why})" for column, why in self.unused_columns.items()]
         if self.absent_columns:
             unbuilt = ", ".join(self.unbuilt_features[:6]) + (
@@ -337,6 +343,7 @@ def build_feature_file(
         unbuilt_features=plan.unbuilt,
         common_names=plan.prepared.common_names,
         derived_columns=plan.prepared.derived_columns,
+        events_period=str(plan.prepared.events_period) if plan.prepared.events_period else None,
     )
 
 

@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from features.errors import ChurnInputError
+from features.rollups import Period, counted_at_period_end, period_of, without_empty_counts
 from features.files import find_table, open_table, reading
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
@@ -76,6 +77,7 @@ CONTRACT = {
     "events": TableSpec(
         {"account_id": ID, "user_id": ID, "timestamp": TIME, "event_type": TEXT},
         "timestamp", ("account_id", "timestamp", "event_type"), required=True, is_log=True, may_lack=("user_id",),
+        optional={"event_count": NUMBER},  # a log of counts per day, week or month (features.rollups)
     ),
     "tickets": TableSpec(
         {"ticket_id": ID, "account_id": ID, "opened_at": TIME, "first_response_at": TIME, "resolved_at": TIME,
@@ -121,7 +123,9 @@ COMMON_NAMES = {
                       "end_date": ("ended_at", "end"), "mrr": ("monthly_recurring_revenue", "mrr_amount"),
                       "seats": SEAT_NAMES},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
-               "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at")},
+               "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at"),
+               "event_count": ("count", "events", "events_count", "n_events", "num_events", "number_of_events",
+                               "occurrences", "n")},
     "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "user_id": ("requester_id", "requester"),
                 "opened_at": ("created_at", "created_time", "created_date", "create_date", "created", "opened_date"),
                 "first_response_at": ("first_responded_at", "first_reply_at", "first_agent_reply_date",
@@ -162,6 +166,9 @@ EMAIL_EVENTS_READ = (
 # RudderStack's pages tables, a web analytics export): the path first, else the URL, else a mobile screen's name.
 # Each page's URLs read as one event type (features.event_types).
 PAGE_NAMES = (("path", "page_path"), ("url", "page_url"), ("screen_name",))
+# A log of counts per period's day, week or month, read as its timestamp when it has no time under any other name.
+PERIOD_NAMES = ("date", "day", "event_date", "activity_date", "usage_date", "week", "week_start", "month",
+                "month_start", "period_start")
 # Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
@@ -213,6 +220,8 @@ RULES = (
     ("subscriptions", "mrr", "negative", lambda t: t.mrr < 0),
     ("subscriptions", "end_date", "before start_date", lambda t: t.end_date < t.start_date),
     ("subscriptions", "term_months", "not a positive number of months", lambda t: t.term_months <= 0),
+    ("events", "event_count", "negative or not a whole number",
+     lambda t: (t.event_count < 0) | (t.event_count != t.event_count.floor())),
     ("surveys", "nps", "outside 0-10", lambda t: (t.nps < 0) | (t.nps > 10)),
     ("tickets", "csat", "outside 1-5", lambda t: (t.csat < 1) | (t.csat > 5)),
 )
@@ -231,6 +240,7 @@ class Prepared:
     absent_columns: tuple[str, ...] = ()  # "table.column" of each ``may_lack`` column a table lacks: empty throughout
     common_names: dict[str, str] = field(default_factory=dict)  # "table.column" → its column of a COMMON_NAMES name
     derived_columns: dict[str, str] = field(default_factory=dict)  # "table.column" a table lacks → what stands for it
+    events_period: Period | None = None  # the period a log of counts is dated by (features.rollups); None for days
 
 
 def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
@@ -357,6 +367,9 @@ def prepare(
             with reading(name):
                 typed[name] = keep(typed[name])
     typed, by_user, skipped = _with_accounts_of_users(typed, users, lacking, keep)
+    with reading("events"):  # a week's or a month's count is known at its end
+        period = period_of(typed["events"], since=EARLIEST_LOG_TIME)
+    typed["events"] = counted_at_period_end(typed["events"], period) if period else typed["events"]
     skipped |= blank
     if undated:
         with reading("subscriptions"):
@@ -377,6 +390,10 @@ def prepare(
         if name != "accounts" and profile["unknown"] and not profile.get("known", 1):  # keys differ: nothing to use
             raise _accounts_not_found(name, table, raw["accounts"])  # every column, carried or not
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
+        if name == "events":
+            with reading(name):
+                tables[name], no_counts = without_empty_counts(tables[name])
+            skipped |= {(name, why): n for why, n in no_counts.items()}
         skipped[(name, "future-dated")] = int(profile["future"])
         if name != "accounts":
             skipped[(name, "unknown account")] = int(profile["unknown"])
@@ -393,6 +410,8 @@ def prepare(
             last_event = _timestamp(profile["last__timestamp"])
     if last_event is None:
         raise ChurnInputError(f"no rows dated on or before {cutoff:%Y-%m-%d %H:%M}", table="events")
+    if period:  # the log's history starts with its first period, not at that period's end
+        first_times["events"] = period.start_of(first_times["events"])
     until = observed_until or last_event
     subscriptions = tables["subscriptions"]
     with reading("subscriptions"):
@@ -409,7 +428,7 @@ def prepare(
     )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
-        scheduled_ends=int(scheduled), absent_columns=absent, common_names=common,
+        scheduled_ends=int(scheduled), absent_columns=absent, common_names=common, events_period=period,
         derived_columns={**derived, **({"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {})},
     )
 
@@ -1017,6 +1036,9 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
             if pages:
                 renames |= {"event_type": pages[0]} if len(pages) == 1 else {}
                 break
+    if name == "events" and "timestamp" not in renames and "timestamp" not in keys:
+        days = _named_as(columns, PERIOD_NAMES, taken=renames.values())
+        renames |= {"timestamp": days[0]} if len(days) == 1 else {}
     if name == "subscriptions" and "mrr" not in renames and "mrr" not in keys:
         yearly = yearly_revenue(columns)
         renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price

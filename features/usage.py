@@ -22,6 +22,7 @@ import pyarrow as pa
 from features.calendar import Calendar
 from features.event_types import feature_type
 from features.mapping import KINDS, CompanyMapping
+from features.rollups import event_total
 from features.windows import days_between, feature_name, observed, on_spine, ratio, sum_if, trend
 
 # Features of the event log a company's tables cannot give when they lack every column of a key: not built then.
@@ -36,10 +37,10 @@ NEEDS = {
 
 
 def events_by_segment(events: ir.Table, calendar: Calendar) -> ir.Table:
-    """(account_id, event_type, segment, events, last_seen)."""
+    """(account_id, event_type, segment, events, last_seen); a row of a log of counts is that many events."""
     segmented = events.mutate(segment=calendar.segment(events.timestamp))
     return segmented.group_by(["account_id", "event_type", "segment"]).aggregate(
-        events=segmented.count(), last_seen=segmented.timestamp.max()
+        events=event_total(segmented), last_seen=segmented.timestamp.max()
     )
 
 
