@@ -10,6 +10,7 @@ tests check.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import ibis
@@ -19,7 +20,8 @@ import pyarrow.parquet as pq
 
 from features.contract import (
     CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats, displaced,
-    flat_subscriptions, monthly_price, not_parsed, number_formats, price_read, read_as, unparsed_flags,
+    flat_subscriptions, monthly_price, not_parsed, number_formats, paid_subscriptions, price_read, read_as,
+    unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import csv_reading, find_table, json_table, workbook_frame
@@ -28,7 +30,7 @@ CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "
 REQUIRED_TABLES = ("accounts", "events")  # and subscriptions, for which a flat accounts table may stand
 TIME_COLUMNS = {
     "accounts": ("created_at",),
-    "subscriptions": ("start_date", "end_date"),
+    "subscriptions": ("start_date", "end_date", "trial_end"),
     "events": ("timestamp",),
     "tickets": ("opened_at", "first_response_at", "resolved_at"),
     "emails": ("sent_at", "opened_at", "clicked_at"),
@@ -109,6 +111,9 @@ def load_tables(
         tables["subscriptions"] = tables["subscriptions"].assign(mrr=tables["subscriptions"]["mrr"] / 12)
     if price:  # MRR a month's worth of a price per billing interval, as the build reads it
         tables["subscriptions"] = monthly_price(ibis.memtable(tables["subscriptions"]), price).to_pandas()
+    if "trial_end" in tables.get("subscriptions", pd.DataFrame()).columns:  # paid for from a free trial's end
+        paid, _, _ = paid_subscriptions(ibis.memtable(tables["subscriptions"]), cutoff=datetime.now())
+        tables["subscriptions"] = paid.to_pandas()
     accounts = tables.get("accounts")
     if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
         tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])

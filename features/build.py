@@ -99,6 +99,7 @@ class BuildReport:
     common_names: dict[str, str] = field(default_factory=dict)
     derived_columns: dict[str, str] = field(default_factory=dict)
     events_period: str | None = None  # "week", "month": what each row of a log of counts covers
+    trials: int = 0  # subscriptions starting with a free trial, counted from its end
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -117,6 +118,11 @@ class BuildReport:
             lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
         lines += [f"{column}: the table has none, so {what} {'stand for them' if ', ' in column else 'stands for it'}"
                   for column, what in self.derived_columns.items()]
+        if self.trials:
+            lines.append(
+                f"subscriptions: {self.trials:,} start with a free trial, so each is a customer's from the trial's end "
+                "(a trial ending unpaid is no customer leaving, and is left out)"
+            )
         if self.events_period:
             lines.append(
                 f"events are dated by {self.events_period}: each row's events are taken as known at its "
@@ -344,6 +350,7 @@ def build_feature_file(
         common_names=plan.prepared.common_names,
         derived_columns=plan.prepared.derived_columns,
         events_period=str(plan.prepared.events_period) if plan.prepared.events_period else None,
+        trials=plan.prepared.trials,
     )
 
 

@@ -71,7 +71,7 @@ CONTRACT = {
         # required in effect: when a company has none, a flat accounts table stands for it (flat_subscriptions)
         "start_date", ("account_id", "start_date"), unique=("subscription_id", "start_date"),
         optional={"subscription_id": ID, "term_months": NUMBER, "billing_interval": TEXT, "billing_interval_count": NUMBER,
-                  "quantity": NUMBER},
+                  "quantity": NUMBER, "trial_end": TIME},  # a free trial's end: paid for from then (paid_subscriptions)
         may_lack=("mrr", "seats"),
     ),
     "events": TableSpec(
@@ -121,7 +121,8 @@ COMMON_NAMES = {
     "subscriptions": {"subscription_id": ("id", "sub_id"), "account_id": ("customer", *ACCOUNT_NAMES),
                       "start_date": ("started_at", "start"),
                       "end_date": ("ended_at", "end"), "mrr": ("monthly_recurring_revenue", "mrr_amount"),
-                      "seats": SEAT_NAMES},
+                      "seats": SEAT_NAMES, "trial_end": ("trial_ends_at", "trial_end_date", "trial_ended_at",
+                                                         "trial_end_at", "trial_expires_at", "trial_expiration_date")},
     "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
                "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at"),
                "event_count": ("count", "events", "events_count", "n_events", "num_events", "number_of_events",
@@ -193,6 +194,9 @@ FLAT_COLUMNS = ("churned_at", "mrr")
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
+# Why a subscription is left out: it ended within its free trial, so the account was never a paying customer.
+UNPAID_TRIAL = "a free trial that ended unpaid"
+TRIAL_RUNNING = "in its free trial at the cut-off"  # not a customer yet
 # Why a row of accounts, subscriptions or users is left out: it holds nothing.
 BLANK_ROW = "blank: every field empty"
 # Why a row of accounts, subscriptions or tickets is left out: it repeats another whole.
@@ -241,6 +245,7 @@ class Prepared:
     common_names: dict[str, str] = field(default_factory=dict)  # "table.column" → its column of a COMMON_NAMES name
     derived_columns: dict[str, str] = field(default_factory=dict)  # "table.column" a table lacks → what stands for it
     events_period: Period | None = None  # the period a log of counts is dated by (features.rollups); None for days
+    trials: int = 0  # subscriptions starting with a free trial, each a customer's from the trial's end
 
 
 def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
@@ -309,7 +314,7 @@ def prepare(
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), price_read(renames, named)
             price_column = renames["mrr"] if price else None
-    raw, derived = named_raw, {}
+    raw, derived, trials = named_raw, {}, 0
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
         with reading(name):
@@ -358,6 +363,10 @@ def prepare(
         if name == "subscriptions" and price:
             with reading(name):
                 typed[name] = monthly_price(typed[name], price_column)
+        if name == "subscriptions" and "trial_end" in table.columns:
+            with reading(name):
+                typed[name], trials, trial_skips = paid_subscriptions(typed[name], cutoff)
+            blank |= {(name, why): n for why, n in trial_skips.items()}
         if name == "emails" and {"email_event", "message_id"} & set(table.columns):
             with reading(name):
                 messages = email_messages(typed[name], given=list(table.columns))
@@ -428,7 +437,7 @@ def prepare(
     )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
-        scheduled_ends=int(scheduled), absent_columns=absent, common_names=common, events_period=period,
+        scheduled_ends=int(scheduled), absent_columns=absent, common_names=common, events_period=period, trials=trials,
         derived_columns={**derived, **({"accounts.created_at": FIRST_SUBSCRIPTION} if undated else {})},
     )
 
@@ -469,6 +478,29 @@ def email_messages(emails: ir.Table, given: list[str]) -> ir.Table:
     return t.group_by(keys).aggregate(
         **{column: first(names) for column, names in EMAIL_EVENTS.items()}, **{flag: t[flag].any() for flag in flags},
     ).drop("message_id")
+
+
+def paid_subscriptions(subscriptions: ir.Table, cutoff: datetime) -> tuple[ir.Table, int, dict[str, int]]:
+    """Subscriptions as paid for: one starting with a free trial starts at the trial's end, and one ending by then
+    is left out, as its account never paid, as is one whose trial runs past ``cutoff``; with how many were moved
+    and how many of each were left out.
+
+    A trial is a product tried, not a customer kept: counted as customers, trials ending unpaid would be churn,
+    and a model would learn who converts a trial rather than who leaves. The trial's end is known from its start,
+    so a feature at any date sees no later fact. The column is then dropped."""
+    in_trial = lambda t: (t.trial_end > t.start_date).fill_null(False)  # noqa: E731
+    unpaid = lambda t: in_trial(t) & (t.end_date <= t.trial_end).fill_null(False)  # noqa: E731
+    running = lambda t: in_trial(t) & ~unpaid(t) & (t.trial_end > cutoff)  # noqa: E731
+    t = subscriptions
+    found = _collect(t.aggregate(
+        moved=(in_trial(t) & ~unpaid(t)).sum().fill_null(0), unpaid=unpaid(t).sum().fill_null(0),
+        running=running(t).sum().fill_null(0),
+    ))
+    paid = t.filter(~unpaid(t) & ~running(t)) if found["unpaid"] or found["running"] else t
+    if found["moved"]:
+        paid = paid.mutate(start_date=ibis.ifelse(in_trial(paid), paid.trial_end, paid.start_date))
+    skipped = {UNPAID_TRIAL: int(found["unpaid"]), TRIAL_RUNNING: int(found["running"])}
+    return paid.drop("trial_end"), int(found["moved"] - found["running"]), skipped
 
 
 def _count(table: ir.Table) -> int:

@@ -1204,6 +1204,40 @@ def test_a_price_per_billing_interval_is_read_as_a_months_worth_of_it(tmp_path):
     assert read["mrr"].tolist() == pytest.approx(subscriptions["mrr"].tolist(), rel=1e-5)  # prices to 4 decimals
 
 
+def test_a_free_trial_is_no_customer_until_it_ends_and_one_ending_unpaid_never_is(tmp_path):
+    """Billing tools export a trial's end with each subscription (Stripe's Trial End, Recurly's trial_ends_at)."""
+    tables = contract_tables()
+    trying = pd.DataFrame({  # converts on 6 March; tries and leaves before its trial ends; still tries at the cut-off
+        "account_id": ["converts", "tries", "still_tries"], "created_at": [T("2025-02-20")] * 3, "plan": "basic",
+        "seats": 2, "industry": "retail",
+    })
+    accounts = pd.concat([tables["accounts"], trying], ignore_index=True)
+    paid = pd.DataFrame({"account_id": ["converts"], "start_date": [T("2025-03-06")], "end_date": [pd.NaT],
+                         "mrr": [40.0], "seats": [2]})
+    expected = build_features({**tables, "accounts": accounts,
+                               "subscriptions": pd.concat([tables["subscriptions"], paid], ignore_index=True)},
+                              DATES, now=NOW)
+    trials = pd.DataFrame({"account_id": ["converts", "tries", "still_tries"], "start_date": [T("2025-02-20")] * 3,
+                           "end_date": [pd.NaT, T("2025-03-05"), pd.NaT], "mrr": 40.0, "seats": 2,
+                           "trial_ends_at": [T("2025-03-06"), T("2025-03-06"), NOW + pd.Timedelta(days=30)]})
+    subscriptions = pd.concat([tables["subscriptions"].assign(trial_ends_at=pd.NaT), trials], ignore_index=True)
+    subscriptions["trial_ends_at"] = subscriptions["trial_ends_at"].dt.strftime("%Y-%m-%d").fillna("")
+    folder = write_folder(tmp_path / "data", {**tables, "accounts": accounts, "subscriptions": subscriptions},
+                          csv=("subscriptions",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    built = pd.read_parquet(tmp_path / "f.parquet")
+
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False)
+    customers = set(zip(built["account_id"], built["as_of"].dt.date))
+    assert ("converts", DATES[1]) in customers and ("converts", DATES[0]) not in customers  # in its trial on 1 March
+    assert "tries" not in set(built["account_id"])  # otherwise a customer on 1 March, churned four days later
+    assert report.trials == 1 and report.skipped[("subscriptions", contract.UNPAID_TRIAL)] == 1
+    assert report.skipped[("subscriptions", contract.TRIAL_RUNNING)] == 1 and "still_tries" not in set(built["account_id"])
+    assert "subscriptions: 1 start with a free trial, so each is a customer's from the trial's end" in report.describe()
+    read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]  # as the notebooks read it
+    assert read.set_index("account_id").loc["converts", "start_date"] == T("2025-03-06") and "tries" not in set(read["account_id"])
+
+
 def test_a_billing_interval_of_no_known_length_is_refused_naming_it(tmp_path):
     tables = contract_tables()
     priced = _priced(tables["subscriptions"], ["month"] * 7, [1] * 7).assign(Interval=["month"] * 6 + ["fortnight"])

@@ -56,7 +56,7 @@ def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
     text with a UTC offset, subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
-    PM), subscriptions with a price per billing interval as money ($1,234.50) instead of MRR, surveys as JSON
+    PM), subscriptions with a price per billing interval as money ($1,234.50) instead of MRR and some with a free trial, surveys as JSON
     lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their accounts in
     a users workbook), page views in the later part of the events named by URL, accounts with a founding year and
     a closing date as text (as Excel saves "CSV" on a Western Windows: Windows-1252, semicolons), CSAT as Zendesk
@@ -80,8 +80,10 @@ def _as_another_company_exports_it(data) -> None:
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
     tickets.to_csv(data / "tickets.csv", index=False, sep="\t", encoding="utf-16")  # Excel's "Unicode text"
+    subscriptions = frames["subscriptions"]  # every fourth begins with a free trial of two weeks
+    subscriptions["Trial End"] = (subscriptions["start_date"] + pd.Timedelta(days=14)).where(subscriptions.index % 4 == 1)
     for name, columns, form in (  # as US billing and email tools export them: 09/20/2024, 09/20/2024 05:05:33 PM
-        ("subscriptions", ("start_date", "end_date"), "%m/%d/%Y"), ("emails", ("sent_at", "opened_at"), "%m/%d/%Y %I:%M:%S %p"),
+        ("subscriptions", ("start_date", "end_date", "Trial End"), "%m/%d/%Y"), ("emails", ("sent_at", "opened_at"), "%m/%d/%Y %I:%M:%S %p"),
     ):
         frame = frames.pop(name)
         for column in columns:
