@@ -24,7 +24,7 @@ from features.contract import (
     unparsed_flags,
 )
 from features.errors import ChurnInputError
-from features.files import csv_reading, find_table, json_table, workbook_frame
+from features.files import csv_reading, find_table, json_table, table_missing, workbook_frame
 
 CONTRACT_TABLES = ("accounts", "subscriptions", "events", "tickets", "emails", "surveys")
 REQUIRED_TABLES = ("accounts", "events")  # and subscriptions, for which a flat accounts table may stand
@@ -49,40 +49,41 @@ def load_tables(
     column_names: dict[str, dict[str, str]] | None = None,
     date_order: str | None = None,
     decimal_mark: str | None = None,
+    files: dict[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the contract tables found in ``data_dir`` (as ``features.files.find_table`` finds them), times parsed
     as the build parses them.
 
     ``columns`` reads only some columns of a table, e.g. ``{"events": ["timestamp"]}``
     to find the observed period without loading the whole event log. ``column_names`` are the
-    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``), ``date_order`` its ``[dates] order`` and
-    ``decimal_mark`` its ``[numbers] decimal``, as the build reads them.
+    mapping's ``[columns.<table>]`` (``CompanyMapping.columns``), ``date_order`` its ``[dates] order``,
+    ``decimal_mark`` its ``[numbers] decimal`` and ``files`` its ``[tables]``, as the build reads them.
     """
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
     tables, annual, price = {}, None, None
     for name in names:
-        files = find_table(folder, name)
-        if files is None:
+        found = find_table(folder, name, (files or {}).get(name))
+        if found is None:
             if name in REQUIRED_TABLES:
-                raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
+                raise table_missing(folder, name)
             continue
-        first = files.paths[0]
+        first = found.paths[0]
         whole = (  # its columns are known once read
-            _json_frame(name, files.paths) if files.format == "json"
-            else workbook_frame(name, first) if files.format == "workbook" else None
+            _json_frame(name, found.paths) if found.format == "json"
+            else workbook_frame(name, first) if found.format == "workbook" else None
         )
-        csv_options = csv_reading(name, first) if files.format == "csv" else {}
+        csv_options = csv_reading(name, first) if found.format == "csv" else {}
         given = (
-            pq.read_schema(first).names if files.format == "parquet"
+            pq.read_schema(first).names if found.format == "parquet"
             else list(whole.columns) if whole is not None else list(pd.read_csv(first, nrows=0, **csv_options).columns)
         )
         named = (column_names or {}).get(name)
         renames, left_out = contract_renames(name, given, named), displaced(given, named)
         wanted = [renames.get(column, column) for column in columns[name]] if columns and name in columns else None
-        if files.format == "parquet":
-            frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in files.paths], ignore_index=True)
+        if found.format == "parquet":
+            frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in found.paths], ignore_index=True)
         elif whole is not None:
             frame = whole[wanted] if wanted else whole
         else:
@@ -151,7 +152,8 @@ def load_feature_table(path: str | Path, data_dir: str | Path, **build_options) 
     mapping = build_options.pop("mapping", None)
     mapping = mapping if isinstance(mapping, CompanyMapping) else load_mapping(mapping)
     tables = load_tables(  # in the contract's names, times and numbers read
-        data_dir, column_names=mapping.columns, date_order=mapping.date_order, decimal_mark=mapping.decimal_mark
+        data_dir, column_names=mapping.columns, date_order=mapping.date_order, decimal_mark=mapping.decimal_mark,
+        files=mapping.tables,
     )
     return build_features(tables, mapping=dataclasses.replace(mapping, columns={}), **build_options)
 

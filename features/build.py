@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from features import account, engagement, support, usage
 from features.account import account_features
-from features.contract import Prepared, cached, prepare, read_tables
+from features.contract import Prepared, cached, found_tables, prepare, read_under_other_names
+from features.files import open_table
 from features.calendar import Calendar
 from features.engagement import email_features, emails_by_segment, survey_features
 from features.errors import ChurnInputError
@@ -100,6 +101,7 @@ class BuildReport:
     derived_columns: dict[str, str] = field(default_factory=dict)
     events_period: str | None = None  # "week", "month": what each row of a log of counts covers
     trials: int = 0  # subscriptions starting with a free trial, counted from its end
+    table_files: dict[str, str] = field(default_factory=dict)  # table → the file of another name it was read from
 
     def describe(self) -> str:
         dates = f"{self.as_of[0]} … {self.as_of[-1]}" if self.as_of else "none"
@@ -113,6 +115,9 @@ class BuildReport:
         ]
         skipped = [f"{table}: {count:,} {reason}" for (table, reason), count in sorted(self.skipped.items()) if count]
         lines.append("skipped rows: " + ("; ".join(skipped) if skipped else "none"))
+        if self.table_files:
+            read = ", ".join(f"{table} from {file!r}" for table, file in self.table_files.items())
+            lines.append(f"tables read from files of other names: {read} (a mapping's [tables] names others)")
         if self.common_names:
             read = ", ".join(f"{column} from {given!r}" for column, given in self.common_names.items())
             lines.append(f"read under other tools' names: {read} (a mapping's [columns.<table>] names others)")
@@ -313,10 +318,10 @@ def build_feature_file(
         windows=tuple(windows), horizon_days=horizon_days, grace_days=grace_days, freq=freq,
         max_event_types=max_event_types, mapping=load_mapping(mapping_path),
     )
+    files = found_tables(data_dir, options.mapping.tables)
     with _file_build() as (con, keep_parsed):
-        plan = plan_features(
-            read_tables(con, data_dir), as_of, options, now=now, on_progress=on_progress, keep_parsed=keep_parsed
-        )
+        raw = {name: open_table(con, name, table_files) for name, table_files in files.items()}
+        plan = plan_features(raw, as_of, options, now=now, on_progress=on_progress, keep_parsed=keep_parsed)
         on_progress(f"building features → {out}")
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
@@ -351,6 +356,7 @@ def build_feature_file(
         derived_columns=plan.prepared.derived_columns,
         events_period=str(plan.prepared.events_period) if plan.prepared.events_period else None,
         trials=plan.prepared.trials,
+        table_files=read_under_other_names(files),
     )
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from features.errors import ChurnInputError
 from features.rollups import Period, counted_at_period_end, period_of, without_empty_counts
-from features.files import find_table, open_table, reading
+from features.files import TableFiles, find_table, open_table, reading, table_missing, table_stem
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
     RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, text_time, time_from_number,
@@ -248,20 +248,31 @@ class Prepared:
     trials: int = 0  # subscriptions starting with a free trial, each a customer's from the trial's end
 
 
-def read_tables(con, data_dir: str | Path) -> dict[str, ir.Table]:
-    """Open every contract table present in ``data_dir`` (see ``features.files.find_table``) on an Ibis connection."""
+def read_tables(con, data_dir: str | Path, named: dict[str, str] | None = None) -> dict[str, ir.Table]:
+    """Open every contract table present in ``data_dir`` (see ``found_tables``) on an Ibis connection."""
+    return {name: open_table(con, name, files) for name, files in found_tables(data_dir, named).items()}
+
+
+def found_tables(data_dir: str | Path, named: dict[str, str] | None = None) -> dict[str, TableFiles]:
+    """The files of every contract table present in ``data_dir`` (``features.files.find_table``), those ``named``
+    (the mapping's ``[tables]``) where it names them; a required table missing is refused, with what the folder
+    holds."""
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
     tables = {}
     for name, spec in CONTRACT.items():
-        files = find_table(folder, name)
-        if files is None:
-            if spec.required:
-                raise ChurnInputError(f"no {name}.parquet or {name}.csv in {folder}", table=name)
-        else:
-            tables[name] = open_table(con, name, files)
+        files = find_table(folder, name, (named or {}).get(name))
+        if files is None and spec.required:
+            raise table_missing(folder, name)
+        if files is not None:
+            tables[name] = files
     return tables
+
+
+def read_under_other_names(tables: dict[str, TableFiles]) -> dict[str, str]:
+    """Each table read from a file of another name than its own (``customers.csv`` for accounts), for the report."""
+    return {name: files.source.name for name, files in tables.items() if plain(table_stem(files.source)) != plain(name)}
 
 
 def prepare(

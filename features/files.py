@@ -31,6 +31,21 @@ JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json
 NO_DATE_FORMAT = "not a date"
 # Spreadsheet workbooks a table may be (one sheet of it), as a CRM's or a billing tool's export is saved.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", *JSON_SUFFIXES, *WORKBOOK_SUFFIXES)
+# Names other tools and warehouses give a table's file, read as the contract's when a data folder holds no file of
+# the contract's name and one of these: a CRM's customers or companies, a tracker's tracks, a helpdesk's cases or
+# conversations, a CRM's contacts for the users.
+TABLE_NAMES = {
+    "accounts": ("customers", "companies", "organizations", "organisations", "orgs", "workspaces", "tenants",
+                 "clients", "account", "customer", "company"),
+    "subscriptions": ("subscription", "billing", "contracts", "stripe_subscriptions"),
+    "events": ("event", "tracks", "product_events", "usage", "usage_events", "product_usage", "activity",
+               "activities", "analytics_events", "user_events"),
+    "tickets": ("ticket", "support_tickets", "cases", "conversations", "support_cases"),
+    "emails": ("email", "email_events", "email_activity", "email_sends", "marketing_emails"),
+    "surveys": ("survey", "nps", "nps_responses", "survey_responses", "responses"),
+    "users": ("user", "contacts", "people", "persons", "members"),
+}
 TITLE_ROWS = 20  # a report's title, filters and date above its table fit in these
 # How CSV text is decoded: UTF-8, and any bytes that are not UTF-8 as Windows-1252, the code page Excel saves "CSV" in on
 # a Western Windows (``Soci\xe9t\xe9`` is ``Société``); bytes Windows-1252 leaves undefined become U+FFFD.
@@ -54,31 +69,105 @@ class TableFiles:
     paths: list[Path]
 
 
-def find_table(folder: Path, name: str) -> TableFiles | None:
-    """``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark and many
-    exporters write) or of JSON parts, ``<name>.csv`` or ``<name>.csv.gz``, JSON (``JSON_SUFFIXES``), or a
-    workbook (``WORKBOOK_SUFFIXES``), in that order; None when there is none of them."""
-    for candidate in (folder / f"{name}.parquet", folder / name):
-        if candidate.is_file() and candidate.suffix == ".parquet":
-            return TableFiles("parquet", candidate, [candidate])
-        if candidate.is_dir():
-            hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
-            files = sorted(path for path in candidate.rglob("*") if path.is_file() and not path.name.startswith(hidden))
-            if parts := [path for path in files if path.suffix == ".parquet"]:
-                return TableFiles("parquet", candidate, parts)
-            if parts := [path for path in files if path.name.endswith(JSON_SUFFIXES)]:
-                return TableFiles("json", candidate, parts)  # an analytics export's hourly or daily files
-            raise ChurnInputError(f"folder {candidate} holds no .parquet or JSON files", table=name)
-    for csv in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
-        if csv.is_file():
-            return TableFiles("csv", csv, [csv])
-    for suffix in JSON_SUFFIXES:
-        if (path := folder / f"{name}{suffix}").is_file():
-            return TableFiles("json", path, [path])
-    for suffix in WORKBOOK_SUFFIXES:
-        if (path := folder / f"{name}{suffix}").is_file():
-            return TableFiles("workbook", path, [path])
-    return None
+def find_table(folder: Path, name: str, named: str | None = None) -> TableFiles | None:
+    """The files of table ``name`` in ``folder``: those ``named`` (the mapping's ``[tables]``: a file or folder in
+    it), else those of the table's own name, else of the one other name of ``TABLE_NAMES`` the folder holds (case,
+    spaces and punctuation set aside: ``Customers.csv``); None when there is none of them. A folder holding files of
+    two such names is refused, as which is meant would be a guess.
+
+    A name's files are ``<name>.parquet``, a folder ``<name>.parquet/`` or ``<name>/`` of Parquet parts (as Spark
+    and many exporters write) or of JSON parts, ``<name>.csv`` or ``<name>.csv.gz``, JSON (``JSON_SUFFIXES``), or a
+    workbook (``WORKBOOK_SUFFIXES``), in that order."""
+    if named is not None:
+        found = _files_at(folder / named)
+        if found is None:
+            raise ChurnInputError(
+                f"the mapping reads {named!r} as {name}, but {folder} has no such table file (Parquet, CSV, JSON or a "
+                f"workbook) or folder of parts; it holds {_listed(folder)}",
+                table=name,
+            )
+        return found
+    entries = _table_entries(folder)
+    stems = sorted({stem for stem, _ in entries if plain(stem) == plain(name)})  # Events.csv too
+    if not stems:
+        others = set(map(plain, TABLE_NAMES.get(name, ())))
+        stems = sorted({stem for stem, _ in entries if plain(stem) in others})
+        if len(stems) > 1:
+            raise ChurnInputError(
+                f"{' and '.join(map(repr, stems))} could each be the {name} table, and which is meant would be a guess; "
+                f"name it in a mapping file: [tables] {name} = {_file_of(stems[0], entries)!r}",
+                table=name,
+            )
+    if not stems:
+        return None
+    return min((_files_at(path) for stem, path in entries if stem in stems), key=_rank)
+
+
+def table_missing(folder: Path, name: str) -> ChurnInputError:
+    """The error for a required table the folder holds under no name the build knows, with what it does hold."""
+    others = ", ".join(TABLE_NAMES.get(name, ())[:4])
+    return ChurnInputError(
+        f"no {name}.parquet, {name}.csv, JSON or workbook in {folder}, nor one of another tool's name ({others}, …); "
+        f"it holds {_listed(folder)}: if one of them is the {name} table, name it in a mapping file: "
+        f"[tables] {name} = \"your file\"",
+        table=name,
+    )
+
+
+def table_stem(path: Path) -> str | None:
+    """A table file's or folder's name without its suffix (``Customers.csv.gz`` is ``Customers``); None for a file
+    that is no table."""
+    if path.is_dir():
+        return path.name.removesuffix(".parquet")
+    suffix = _table_suffix(path.name)
+    return path.name[: -len(suffix)] if suffix else None
+
+
+def _table_entries(folder: Path) -> list[tuple[str, Path]]:
+    """(stem, path) of each table file or folder of parts in ``folder``."""
+    paths = [path for path in (folder.iterdir() if folder.is_dir() else ()) if not path.name.startswith((".", "_"))]
+    return [(stem, path) for path in paths if (stem := table_stem(path)) is not None]
+
+
+def _table_suffix(file_name: str) -> str | None:
+    lower = file_name.lower()
+    return next((suffix for suffix in sorted(TABLE_SUFFIXES, key=len, reverse=True) if lower.endswith(suffix)), None)
+
+
+def _files_at(path: Path) -> TableFiles | None:
+    """The table at ``path``: one file, by its suffix, or a folder of Parquet or JSON parts; None when there is none."""
+    if path.is_dir():
+        hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
+        files = sorted(part for part in path.rglob("*") if part.is_file() and not part.name.startswith(hidden))
+        if parts := [part for part in files if part.suffix.lower() == ".parquet"]:
+            return TableFiles("parquet", path, parts)
+        if parts := [part for part in files if part.name.lower().endswith(JSON_SUFFIXES)]:
+            return TableFiles("json", path, parts)  # an analytics export's hourly or daily files
+        raise ChurnInputError(f"folder {path} holds no .parquet or JSON files", table=path.name.removesuffix(".parquet"))
+    suffix = _table_suffix(path.name) if path.is_file() else None
+    if suffix is None:
+        return None
+    kind = ("parquet" if suffix == ".parquet" else "csv" if suffix in (".csv", ".csv.gz")
+            else "json" if suffix in JSON_SUFFIXES else "workbook")
+    return TableFiles(kind, path, [path])
+
+
+def _rank(files: TableFiles) -> int:
+    """Which of one name's files is read: Parquet, a folder of parts, CSV, JSON, a workbook."""
+    if files.source.is_dir():
+        return 1
+    return {"parquet": 0, "csv": 2, "json": 3, "workbook": 4}[files.format]
+
+
+def _file_of(stem: str, entries: list[tuple[str, Path]]) -> str:
+    return next(path.name for each, path in entries if each == stem)
+
+
+def _listed(folder: Path, most: int = 8) -> str:
+    names = sorted(path.name + ("/" if path.is_dir() else "") for _, path in _table_entries(folder))
+    if not names:
+        return "no table files"
+    return ", ".join(names[:most]) + (f", … ({len(names)} in all)" if len(names) > most else "")
 
 
 def open_table(con, name: str, files: TableFiles) -> ir.Table:

@@ -39,6 +39,7 @@ class CompanyMapping:
     micro_conversion: tuple[str, ...] = ()
     attributes: tuple[str, ...] | None = None
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → contract column → the company's column
+    tables: dict[str, str] = field(default_factory=dict)  # contract table → its file or folder in the data folder
     date_order: str | None = None  # "month_first" or "day_first": how numeric dates ("03/04/2025") read; None: as the data shows
     decimal_mark: str | None = None  # "." or ",": how numbers with marks ("1.234,50") read; None: as the data shows
     ratings: TextRatings = field(default_factory=TextRatings)  # text CSAT ratings: their scores, and those meaning none
@@ -69,12 +70,13 @@ def _readings(event_type: str) -> frozenset[str]:
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:
     """Read a TOML or YAML mapping with any of an ``[event_types]`` table, an ``[accounts]`` table,
-    ``[columns.<table>]`` tables, and ``[dates]``, ``[numbers]`` and ``[csat]`` tables; keys it leaves out keep the
-    defaults.
+    ``[columns.<table>]`` tables, and ``[tables]``, ``[dates]``, ``[numbers]`` and ``[csat]`` tables; keys it leaves
+    out keep the defaults.
 
     An empty list switches a meaning off; ``attributes = []`` carries no account attribute.
     ``[columns.events]`` with ``timestamp = "happened_at"`` reads the events' ``happened_at`` as the
     contract's ``timestamp``: a company names its own columns in the mapping, not by rewriting its exports.
+    ``[tables]`` with ``accounts = "customers_2025.csv"`` reads that file of the data folder as the accounts.
     ``[dates]`` with ``order = "day_first"`` reads "03/04/2025" as 3 April (``month_first``: 4 March);
     ``[numbers]`` with ``decimal = ","`` reads "1.234" as 1234 (``"."``: 1.234).
     ``[csat]`` with ``scores = { good = 5, bad = 1 }`` and ``unrated = ["offered"]`` reads text CSAT ratings.
@@ -97,15 +99,18 @@ def load_mapping(path: str | Path | None = None) -> CompanyMapping:
 def _parse(path: Path, document, defaults: CompanyMapping | None = None) -> CompanyMapping:
     where = str(path)
     sections = {"event_types": KINDS, "accounts": ("attributes",)}
-    tables = {*sections, "columns", "dates", "numbers", "csat"}
+    tables = {*sections, "columns", "tables", "dates", "numbers", "csat"}
     if not isinstance(document, dict) or not document or not set(document) <= tables:
         unknown = sorted(set(document) - tables) if isinstance(document, dict) else []
         problem = f"unknown table {unknown[0]!r}; " if unknown else ""
         raise ChurnInputError(
-            f"{problem}expected [event_types], [accounts], [columns.<table>], [dates], [numbers] or [csat] tables",
+            f"{problem}expected [event_types], [accounts], [columns.<table>], [tables], [dates], [numbers] or [csat] "
+            "tables",
             table=where,
         )
     values = {}
+    if "tables" in document:
+        values["tables"] = _table_files(document["tables"], where)
     if "columns" in document:
         values["columns"] = _column_names(document["columns"], where)
     if "dates" in document:
@@ -160,6 +165,19 @@ def _ratings(section, where: str, defaults: TextRatings) -> TextRatings:
         scores=dict(zip(keys(scores), map(float, scores.values()))) if scores is not None else defaults.scores,
         unrated=tuple(keys(unrated)) if unrated is not None else defaults.unrated,
     )
+
+
+def _table_files(section, where: str) -> dict[str, str]:
+    """``[tables]``: contract table → its file or folder in the data folder (``accounts = "customers_2025.csv"``)."""
+    if not isinstance(section, dict) or not section:
+        raise ChurnInputError('expected [tables] with contract table = "your file"', table=where, column="tables")
+    for table, file in section.items():
+        if table not in CONTRACT:
+            raise ChurnInputError(f"unknown table; expected one of {', '.join(CONTRACT)}", table=where, column=f"tables.{table}")
+        if not isinstance(file, str) or not file.strip():
+            raise ChurnInputError("expected the name of a file or folder in the data folder", table=where,
+                                  column=f"tables.{table}")
+    return {table: file.strip() for table, file in section.items()}
 
 
 def _column_names(section, where: str) -> dict[str, dict[str, str]]:

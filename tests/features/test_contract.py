@@ -120,10 +120,49 @@ def test_missing_required_table_and_missing_folder(tmp_path):
     tables = contract_tables()
     del tables["events"]
     folder = write_folder(tmp_path / "data", tables)
-    with pytest.raises(ChurnInputError, match="no events.parquet or events.csv"):
+    with pytest.raises(ChurnInputError, match=r"^events: no events.parquet, events.csv, JSON or workbook in .*, nor one "
+                       r"of another tool's name \(event, tracks, product_events, usage, …\); it holds accounts.parquet, "
+                       r"emails.parquet, .*: if one of them is the events table, name it in a mapping file"):
         build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
     with pytest.raises(ChurnInputError, match="does not exist"):
         build_feature_file(tmp_path / "nowhere", tmp_path / "f.parquet", as_of=DATES, now=NOW)
+
+
+def test_tables_in_files_of_other_tools_names_or_named_in_the_mapping_are_read_and_reported(tmp_path):
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    tables["accounts"].to_csv(folder / "Customers.csv", index=False)
+    tables["events"].to_parquet(folder / "tracks.parquet", index=False)
+    tables["tickets"].to_csv(folder / "support_tickets.csv", index=False)
+    tables["surveys"].to_parquet(folder / "nps.parquet", index=False)
+    tables["emails"].to_csv(folder / "crm_email_export_2025.csv", index=False)
+    tables["subscriptions"].to_parquet(folder / "subscriptions.parquet", index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[tables]\nemails = "crm_email_export_2025.csv"\n')
+
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert report.table_files == {"accounts": "Customers.csv", "events": "tracks.parquet", "tickets": "support_tickets.csv",
+                                  "emails": "crm_email_export_2025.csv", "surveys": "nps.parquet"}
+    assert "tables read from files of other names: accounts from 'Customers.csv', events from 'tracks.parquet'" in (
+        report.describe()
+    )
+    read = analysis.load_tables(folder, files=load_mapping(mapping).tables)  # as the notebooks read them
+    assert set(read) == {"accounts", "subscriptions", "events", "tickets", "emails", "surveys"}
+
+    tables["accounts"].to_csv(folder / "companies.csv", index=False)
+    with pytest.raises(ChurnInputError, match=r"^accounts: 'Customers' and 'companies' could each be the accounts table, "
+                       r"and which is meant would be a guess; name it in a mapping file: \[tables\] accounts = 'Customers.csv'"):
+        build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
+    (folder / "companies.csv").unlink()
+    mapping.write_text('[tables]\nemails = "emails.csv"\n')
+    with pytest.raises(ChurnInputError, match=r"^emails: the mapping reads 'emails.csv' as emails, but .* has no such"):
+        build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
+    mapping.write_text('[tables]\nclients = "Customers.csv"\n')
+    with pytest.raises(ChurnInputError, match=r"tables\.clients: unknown table; expected one of accounts"):
+        build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW, mapping_path=mapping)
 
 
 def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
