@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import ibis.selectors
 import pandas as pd
 
 from features.errors import ChurnInputError
@@ -25,7 +26,7 @@ from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
     RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, text_time, time_from_number,
 )
-from features.windows import plain
+from features.windows import plain, slug
 
 ID, TEXT, TIME, NUMBER = "id", "text", "time", "number"
 UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; no contract column has it
@@ -167,6 +168,20 @@ EMAIL_EVENTS_READ = (
 # RudderStack's pages tables, a web analytics export): the path first, else the URL, else a mobile screen's name.
 # Each page's URLs read as one event type (features.event_types).
 PAGE_NAMES = (("path", "page_path"), ("url", "page_url"), ("screen_name",))
+# A wide table of counts (a usage table of account, date, logins, reports_created, …, as CS tools and warehouses keep
+# one) has a column per event type. A column counting users (active_users, unique_visitors, seats, dau) is not one:
+# summed over days it counts neither events nor users. Its words: a noun for people, alone or with these.
+PEOPLE = ("user", "users", "visitor", "visitors", "member", "members", "people", "person", "persons", "seat", "seats",
+          "license", "licenses", "licence", "licences")
+PEOPLE_COUNTED = ("active", "unique", "distinct", "daily", "weekly", "monthly", "total", "count", "num", "number", "n",
+                  "of", "used")
+USERS_COUNTED = "a count of users, which summed over days counts neither events nor users"
+# Nor is a measure of money, time, a score or a ratio beside the counts (mrr, minutes_in_app, health_score, avg_…).
+MEASURE_WORDS = ("mrr", "arr", "revenue", "amount", "price", "cost", "spend", "value", "score", "rating", "nps", "csat",
+                 "health", "employees", "year", "age", "days", "hours", "minutes", "seconds", "duration", "time",
+                 "percent", "pct", "rate", "ratio", "share", "avg", "average", "mean", "median")
+NO_COUNT = "a measure of money, time, a score or a ratio, not a count of events"
+WIDE_COUNTS = "each column of counts, named as its event type"
 # A log of counts per period's day, week or month, read as its timestamp when it has no time under any other name.
 PERIOD_NAMES = ("date", "day", "event_date", "activity_date", "usage_date", "week", "week_start", "month",
                 "month_start", "period_start")
@@ -326,6 +341,13 @@ def prepare(
             annual, price = annual_revenue(renames, named), price_read(renames, named)
             price_column = renames["mrr"] if price else None
     raw, derived, trials = named_raw, {}, 0
+    if "event_type" not in raw["events"].columns:  # a wide table of counts, a column per event type
+        with reading("events"):
+            counts, not_read = event_type_columns(raw["events"])
+        if counts:
+            raw["events"] = counts_in_columns(raw["events"], counts)
+            derived["events.event_type, event_count"] = WIDE_COUNTS + f" ({', '.join(map(repr, counts))})"
+            unused |= {f"events.{column}": why for column, why in not_read.items()}
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
         with reading(name):
@@ -512,6 +534,38 @@ def paid_subscriptions(subscriptions: ir.Table, cutoff: datetime) -> tuple[ir.Ta
         paid = paid.mutate(start_date=ibis.ifelse(in_trial(paid), paid.trial_end, paid.start_date))
     skipped = {UNPAID_TRIAL: int(found["unpaid"]), TRIAL_RUNNING: int(found["running"])}
     return paid.drop("trial_end"), int(found["moved"] - found["running"]), skipped
+
+
+def event_type_columns(events: ir.Table) -> tuple[list[str], dict[str, str]]:
+    """For an events table naming no event type, its columns of counts, each an event type's (a wide usage table:
+    account_id, date, logins, reports_created, …), and why each other column is not read: a column of whole,
+    non-negative numbers is a count, but not an id, a count of users (``PEOPLE``: active_users, unique_visitors) or
+    another measure (``MEASURE_WORDS``: mrr, minutes_in_app)."""
+    extra = [c for c in events.columns if c not in CONTRACT["events"].kinds and not c.startswith(UNPARSED)]
+    _, numbers, _, _ = _column_contents(events, extra)
+    words = lambda c: slug(c).split("_")  # noqa: E731
+    users = {c for c in numbers if c.lower() in ("dau", "wau", "mau") or (
+        set(words(c)) & set(PEOPLE) and set(words(c)) <= {*PEOPLE, *PEOPLE_COUNTED})}
+    ids = {c for c in numbers if column_key(c).endswith("id")}
+    measures = {c for c in numbers if set(words(c)) & set(MEASURE_WORDS)}
+    candidates = [c for c in extra if c in numbers and c not in users | ids | measures]
+    number = lambda c: events[c].try_cast("float64") if events[c].type().is_string() else events[c].cast("float64")  # noqa: E731
+    found = _collect(events.aggregate(**{
+        f"c{i}": ((number(c) < 0) | (number(c) != number(c).floor())).sum().fill_null(0) for i, c in enumerate(candidates)
+    })) if candidates else {}
+    counts = [c for i, c in enumerate(candidates) if not found[f"c{i}"]]
+    why = lambda c: (  # noqa: E731
+        USERS_COUNTED if c in users else "an id" if c in ids else NO_COUNT if c in measures
+        else "not a number" if c not in numbers else "not a count: some of its values are negative or fractions"
+    )
+    return counts, {c: why(c) for c in extra if c not in counts} if counts else {}
+
+
+def counts_in_columns(events: ir.Table, counts: list[str]) -> ir.Table:
+    """A wide table of counts as a log of counts: a row per row and column of ``counts``, its name the event type."""
+    as_text = any(events[c].type().is_string() for c in counts)
+    typed = events.mutate(**{c: events[c].cast("string" if as_text else "float64") for c in counts})
+    return typed.pivot_longer(ibis.selectors.cols(*counts), names_to="event_type", values_to="event_count")
 
 
 def _count(table: ir.Table) -> int:

@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from features import contract
 from features.build import build_feature_file, build_features
 from features.errors import ChurnInputError
 from features.rollups import NO_EVENTS, Period, log_period
@@ -147,3 +148,48 @@ def test_a_periods_last_moment_and_its_start_are_each_others_inverse(period, sta
     value = ibis.literal(start, type="timestamp")
     assert ibis.duckdb.connect().execute(period.last_moment(value)).to_pydatetime() == last
     assert period.start_of(last) == start
+
+
+def wide_daily_counts(events: pd.DataFrame) -> pd.DataFrame:
+    """The events (of days, without users) as a usage table as CS tools keep one: account, day, and a column of
+    counts per event type, beside columns that are no counts of events (active users, minutes in the app, a plan's
+    id)."""
+    wide = events.pivot_table(index=["account_id", "timestamp"], columns="event_type", aggfunc="size", fill_value=0)
+    wide = wide.rename_axis(columns=None).reset_index().rename(columns={"timestamp": "day", "account_id": "org_id"})
+    return wide.assign(active_users=1, minutes_in_app=12.5, plan_id=3)
+
+
+def days_without_users(events: pd.DataFrame) -> pd.DataFrame:
+    return events.assign(timestamp=events["timestamp"].dt.floor("D")).drop(columns="user_id")
+
+
+def test_a_wide_table_of_daily_counts_a_column_per_event_type_builds_the_table_its_events_build(tmp_path):
+    tables = contract_tables()
+    events = days_without_users(tables["events"])
+    expected = build_features({**tables, "events": events}, DATES, now=NOW)
+    folder = write_folder(tmp_path / "data", {**tables, "events": wide_daily_counts(events)}, csv=("events",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert expected["usage__logins__30d"].gt(0).any() and "events__quantum_widget_spun__count__30d" in expected.columns
+    assert report.derived_columns["events.event_type, event_count"] == (
+        f"{contract.WIDE_COUNTS} ('Quantum Widget Spun', 'Report_Created', 'login')"
+    )
+    assert report.unused_columns == {
+        "events.active_users": contract.USERS_COUNTED, "events.minutes_in_app": contract.NO_COUNT, "events.plan_id": "an id"
+    }
+    assert report.skipped[("events", NO_EVENTS)] > 0  # the days an account logged in and spun no widget
+
+
+def test_a_wide_tables_columns_counting_users_or_measuring_are_not_event_types():
+    names = ["users", "active_users", "unique_visitors", "user_count", "DAU", "seats_used", "new_users", "users_invited",
+             "logins", "Reports Created", "mrr", "minutes_in_app", "health_score", "plan_id", "avg_session_length"]
+    table = ibis.memtable({**{name: [1, 2] for name in names}, "refunds": [-1, 2], "notes": ["a", "b"],
+                           "account_id": ["a", "b"], "timestamp": ["2025-01-01", "2025-01-02"]})
+    counts, not_read = contract.event_type_columns(table)
+    assert counts == ["new_users", "users_invited", "logins", "Reports Created"]
+    assert [name for name, why in not_read.items() if why == contract.USERS_COUNTED] == names[:6]
+    assert [name for name, why in not_read.items() if why == contract.NO_COUNT] == [
+        "mrr", "minutes_in_app", "health_score", "avg_session_length"
+    ]
+    assert not_read["refunds"].startswith("not a count") and not_read["notes"] == "not a number"

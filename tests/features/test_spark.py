@@ -174,6 +174,20 @@ def test_spark_reads_a_log_of_weekly_counts_as_duckdb_does(spark, tmp_path):
     pd.testing.assert_frame_equal(on_spark[[*KEYS, *usage]], on_duckdb[[*KEYS, *usage]], check_dtype=False)
 
 
+def test_spark_reads_a_wide_table_of_daily_counts_as_duckdb_does(spark, tmp_path):
+    from tests.features.test_build import contract_tables
+    from tests.features.test_contract import write_folder
+    from tests.features.test_rollups import days_without_users, wide_daily_counts
+
+    tables = contract_tables()
+    data = write_folder(tmp_path / "data", {**tables, "events": wide_daily_counts(days_without_users(tables["events"]))},
+                        csv=("events",))
+    on_duckdb, on_spark = _on_both_engines(spark, data)
+    usage = [column for column in on_duckdb.columns if column.startswith(("usage__", "events__"))]
+    assert on_duckdb["usage__logins__30d"].gt(0).any()
+    pd.testing.assert_frame_equal(on_spark[[*KEYS, *usage]], on_duckdb[[*KEYS, *usage]], check_dtype=False)
+
+
 def test_spark_sets_each_segments_bit_of_a_users_activity_as_duckdb_does(spark):
     """Every bit of a 64-bit word, not only the low 32: Spark reads a bare 1 as a 32-bit int, whose shifts wrap."""
     import ibis
