@@ -20,8 +20,8 @@ import ibis.selectors
 import pandas as pd
 
 from features.errors import ChurnInputError
-from features.rollups import Period, counted_at_period_end, period_of, without_empty_counts
 from features.files import TableFiles, find_table, open_table, reading, table_missing, table_stem
+from features.rollups import Period, counted_at_period_end, period_of, without_empty_counts
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
     RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, text_time, time_from_number,

@@ -79,7 +79,7 @@ def find_table(folder: Path, name: str, named: str | None = None) -> TableFiles 
     and many exporters write) or of JSON parts, ``<name>.csv`` or ``<name>.csv.gz``, JSON (``JSON_SUFFIXES``), or a
     workbook (``WORKBOOK_SUFFIXES``), in that order."""
     if named is not None:
-        found = _files_at(folder / named)
+        found = _files_at(folder / named, name)
         if found is None:
             raise ChurnInputError(
                 f"the mapping reads {named!r} as {name}, but {folder} has no such table file (Parquet, CSV, JSON or a "
@@ -100,7 +100,7 @@ def find_table(folder: Path, name: str, named: str | None = None) -> TableFiles 
             )
     if not stems:
         return None
-    return min((_files_at(path) for stem, path in entries if stem in stems), key=_rank)
+    return min((_files_at(path, name) for stem, path in entries if stem in stems), key=_rank)
 
 
 def table_missing(folder: Path, name: str) -> ChurnInputError:
@@ -134,8 +134,9 @@ def _table_suffix(file_name: str) -> str | None:
     return next((suffix for suffix in sorted(TABLE_SUFFIXES, key=len, reverse=True) if lower.endswith(suffix)), None)
 
 
-def _files_at(path: Path) -> TableFiles | None:
-    """The table at ``path``: one file, by its suffix, or a folder of Parquet or JSON parts; None when there is none."""
+def _files_at(path: Path, name: str) -> TableFiles | None:
+    """Table ``name`` at ``path``: one file, by its suffix, or a folder of Parquet or JSON parts; None when there is
+    none."""
     if path.is_dir():
         hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
         files = sorted(part for part in path.rglob("*") if part.is_file() and not part.name.startswith(hidden))
@@ -143,7 +144,7 @@ def _files_at(path: Path) -> TableFiles | None:
             return TableFiles("parquet", path, parts)
         if parts := [part for part in files if part.name.lower().endswith(JSON_SUFFIXES)]:
             return TableFiles("json", path, parts)  # an analytics export's hourly or daily files
-        raise ChurnInputError(f"folder {path} holds no .parquet or JSON files", table=path.name.removesuffix(".parquet"))
+        raise ChurnInputError(f"folder {path} holds no .parquet or JSON files", table=name)
     suffix = _table_suffix(path.name) if path.is_file() else None
     if suffix is None:
         return None
