@@ -111,7 +111,7 @@ BY_USER_HINT = "; a log naming users alone takes each user's account from a user
 # recipient by address, and its times as send_time or sent_date, first_opened_at and first_clicked_at.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
-USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id")
+USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id", "visitor_id")
 SEAT_NAMES = ("seat_count", "number_of_seats", "seats_purchased", "licenses", "licences", "license_count",
               "licence_count", "licensed_seats")  # not quantity: on a plan without seats Stripe writes 1
 COMMON_NAMES = {
@@ -182,6 +182,11 @@ MEASURE_WORDS = ("mrr", "arr", "revenue", "amount", "price", "cost", "spend", "v
                  "percent", "pct", "rate", "ratio", "share", "avg", "average", "mean", "median")
 NO_COUNT = "a measure of money, time, a score or a ratio, not a count of events"
 WIDE_COUNTS = "each column of counts, named as its event type"
+# A subscription's end in a billing export with no end under any other name, the first of these kinds it has: when it
+# expired (Recurly's expires_at, beside canceled_at, when the cancellation was asked for), else when it was cancelled
+# (Chargebee's cancelled_at).
+END_NAMES = (("expires_at", "expired_at", "expiration_date", "expiry_date"),
+             ("cancelled_at", "canceled_at", "cancellation_date", "cancelled_on", "canceled_on", "churned_at", "churn_date"))
 # A log of counts per period's day, week or month, read as its timestamp when it has no time under any other name.
 PERIOD_NAMES = ("date", "day", "event_date", "activity_date", "usage_date", "week", "week_start", "month",
                 "month_start", "period_start")
@@ -1132,6 +1137,11 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
             pages = _named_as(columns, names, taken=renames.values())
             if pages:
                 renames |= {"event_type": pages[0]} if len(pages) == 1 else {}
+                break
+    if name == "subscriptions" and "end_date" not in renames and "enddate" not in keys:
+        for names in END_NAMES:
+            if ends := _named_as(columns, names, taken=renames.values()):
+                renames |= {"end_date": ends[0]} if len(ends) == 1 else {}
                 break
     if name == "events" and "timestamp" not in renames and "timestamp" not in keys:
         days = _named_as(columns, PERIOD_NAMES, taken=renames.values())

@@ -1243,6 +1243,20 @@ def test_a_price_per_billing_interval_is_read_as_a_months_worth_of_it(tmp_path):
     assert read["mrr"].tolist() == pytest.approx(subscriptions["mrr"].tolist(), rel=1e-5)  # prices to 4 decimals
 
 
+def test_a_subscriptions_end_is_read_from_when_it_expired_else_when_it_was_cancelled():
+    """Billing tools without an ended_at: Recurly's expires_at beside canceled_at (when the cancellation was asked
+    for), Chargebee's cancelled_at."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    subscriptions = tables["subscriptions"]
+    chargebee = subscriptions.rename(columns={"end_date": "cancelled_at"})
+    recurly = subscriptions.rename(columns={"end_date": "expires_at"}).assign(
+        canceled_at=subscriptions["end_date"] - pd.Timedelta(days=10)
+    )
+    for exported in (chargebee, recurly):
+        pd.testing.assert_frame_equal(build_features({**tables, "subscriptions": exported}, DATES, now=NOW), expected)
+
+
 def test_a_free_trial_is_no_customer_until_it_ends_and_one_ending_unpaid_never_is(tmp_path):
     """Billing tools export a trial's end with each subscription (Stripe's Trial End, Recurly's trial_ends_at)."""
     tables = contract_tables()
