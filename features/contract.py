@@ -210,7 +210,7 @@ MONTHS_PER_INTERVAL = {
     **dict.fromkeys(("year", "yearly", "annual", "annually"), 12),
 }
 # The columns a flat accounts table gives its subscriptions beyond the contract's, which a mapping may name too.
-FLAT_COLUMNS = ("churned_at", "mrr")
+FLAT_COLUMNS = ("churned_at", "mrr", "trial_end")
 # What stands for accounts.created_at when an export lacks it, and why an account is then left out.
 FIRST_SUBSCRIPTION = "each account's first subscription start"
 NEVER_SUBSCRIBED = "no created_at, and no subscription to date the account by"
@@ -591,8 +591,8 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     from its created_at to the one column saying when it left (``SUBSCRIPTION_ENDS``, or the one the mapping
     ``named`` as churned_at), with its seats and, when the table has one, its MRR column. For a company without a
     subscriptions table, whose accounts export says when each customer left. Without an MRR column, its one yearly
-    revenue column (``ANNUAL_REVENUE_NAMES``) is read, a twelfth of it (``annual_revenue``). ``columns`` are the
-    table's after ``contract_renames``."""
+    revenue column (``ANNUAL_REVENUE_NAMES``) is read, a twelfth of it (``annual_revenue``); a trial's end, when
+    the table has one (``paid_subscriptions``). ``columns`` are the table's after ``contract_renames``."""
     ends = ["churned_at"] if "churned_at" in (named or {}) else [
         column for column in columns if column_key(column) in {column_key(name) for name in SUBSCRIPTION_ENDS}
     ]
@@ -609,6 +609,10 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     mrr = ["mrr"] if "mrr" in (named or {}) else [column for column in columns if column_key(column) in mrr_names]
     yearly = yearly_revenue(columns)
     read |= {"mrr": mrr[0]} if len(mrr) == 1 else {"mrr": yearly} if not mrr and yearly else {}
+    trial = ["trial_end"] if "trial_end" in (named or {}) else _named_as(
+        columns, ("trial_end", *COMMON_NAMES["subscriptions"]["trial_end"])
+    )
+    read |= {"trial_end": trial[0]} if len(trial) == 1 else {}
     return read | ({"seats": "seats"} if "seats" in columns else {})
 
 

@@ -454,6 +454,19 @@ def test_a_flat_accounts_table_with_churn_dates_stands_for_the_subscriptions(tmp
     assert report.unused_columns["accounts.MRR"] == "read as subscriptions.mrr"
     read = analysis.load_tables(folder, ("accounts", "subscriptions"))["subscriptions"]
     assert read["end_date"].tolist() == subscriptions["end_date"].tolist()
+    # with a free trial's end: newbie (from 20 February) is a customer from 10 March
+    trial_end = pd.Series(pd.NaT, index=flat.index, dtype="datetime64[us]").mask(flat["account_id"] == "newbie", T("2025-03-10"))
+    write_folder(folder, {"accounts": flat.assign(**{"Trial End Date": trial_end})}, csv=("accounts",))
+    tried = build_features(
+        {**tables, "accounts": accounts, "subscriptions": subscriptions.assign(
+            start_date=subscriptions["start_date"].where(subscriptions["account_id"] != "newbie", T("2025-03-10")))},
+        DATES, now=NOW,
+    )
+    report = build_feature_file(folder, out, as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), tried, check_dtype=False)
+    assert report.trials == 1 and report.unused_columns["accounts.Trial End Date"] == "read as subscriptions.trial_end"
+    assert ("newbie", DATES[0]) in set(zip(expected["account_id"], expected["as_of"].dt.date))
+    assert ("newbie", DATES[0]) not in set(zip(tried["account_id"], tried["as_of"].dt.date))
 
     for columns, problem in (([], "it has none"), (["Churned At", "cancelled_on"], "more than one")):
         frame = flat.drop(columns="Churned At").assign(**{column: flat["Churned At"] for column in columns})
@@ -1551,7 +1564,7 @@ def test_the_mapping_names_a_companys_own_columns(tmp_path):
         '[columns.events]\ntime = "occurred_at"\n': r"columns\.events\.time: not a column of the contract's events",
         '[columns.event]\ntimestamp = "occurred_at"\n': r"columns\.event: unknown table",
         '[columns.accounts]\nends = "x"\n': r"accounts\.ends: not a column of the contract's accounts; those are account_id, "
-                                             r"created_at, plan, seats, and for a flat customer table churned_at, mrr$",
+                                             r"created_at, plan, seats, and for a flat customer table churned_at, mrr, trial_end$",
         '[columns.events]\ntimestamp = "org_id"\naccount_id = "org_id"\n': r"columns\.events: 'org_id' is named for two",
     }
     for text, problem in problems.items():
