@@ -162,29 +162,19 @@ def test_spark_reads_a_log_of_email_events_as_duckdb_does(spark, tmp_path):
     pd.testing.assert_frame_equal(on_spark[[*KEYS, *emails]], on_duckdb[[*KEYS, *emails]], check_dtype=False)
 
 
-def test_spark_reads_a_log_of_weekly_counts_as_duckdb_does(spark, tmp_path):
+def test_spark_reads_a_wide_table_of_weekly_counts_as_duckdb_does(spark, tmp_path):
+    """A column of counts per event type, a row per account and week: both read as a log of counts, each week's
+    seen once it is over."""
     from tests.features.test_build import contract_tables
     from tests.features.test_contract import write_folder
     from tests.features.test_rollups import weekly_counts
 
-    data = write_folder(tmp_path / "data", {**contract_tables(), "events": weekly_counts()}, csv=("events",))
-    on_duckdb, on_spark = _on_both_engines(spark, data)
-    usage = [column for column in on_duckdb.columns if column.startswith("usage__")]
-    assert on_duckdb["usage__logins__30d"].gt(0).any()
-    pd.testing.assert_frame_equal(on_spark[[*KEYS, *usage]], on_duckdb[[*KEYS, *usage]], check_dtype=False)
-
-
-def test_spark_reads_a_wide_table_of_daily_counts_as_duckdb_does(spark, tmp_path):
-    from tests.features.test_build import contract_tables
-    from tests.features.test_contract import write_folder
-    from tests.features.test_rollups import days_without_users, wide_daily_counts
-
-    tables = contract_tables()
-    data = write_folder(tmp_path / "data", {**tables, "events": wide_daily_counts(days_without_users(tables["events"]))},
-                        csv=("events",))
+    weeks = weekly_counts().pivot_table(index=["account_id", "week"], columns="event", values="count", aggfunc="sum")
+    wide = weeks.fillna(0).rename_axis(columns=None).reset_index().assign(active_users=1)
+    data = write_folder(tmp_path / "data", {**contract_tables(), "events": wide}, csv=("events",))
     on_duckdb, on_spark = _on_both_engines(spark, data)
     usage = [column for column in on_duckdb.columns if column.startswith(("usage__", "events__"))]
-    assert on_duckdb["usage__logins__30d"].gt(0).any()
+    assert on_duckdb["usage__logins__30d"].gt(0).any() and on_duckdb["events__report_created__count__30d"].gt(0).any()
     pd.testing.assert_frame_equal(on_spark[[*KEYS, *usage]], on_duckdb[[*KEYS, *usage]], check_dtype=False)
 
 
