@@ -182,6 +182,7 @@ MEASURE_WORDS = ("mrr", "arr", "revenue", "amount", "price", "cost", "spend", "v
                  "percent", "pct", "rate", "ratio", "share", "avg", "average", "mean", "median")
 NO_COUNT = "a measure of money, time, a score or a ratio, not a count of events"
 WIDE_COUNTS = "each column of counts, named as its event type"
+NOT_A_NUMBER = "not a number"
 # A subscription's end in a billing export with no end under any other name, the first of these kinds it has: when it
 # expired (Recurly's expires_at, beside canceled_at, when the cancellation was asked for), else when it was cancelled
 # (Chargebee's cancelled_at).
@@ -353,6 +354,13 @@ def prepare(
             raw["events"] = counts_in_columns(raw["events"], counts)
             derived["events.event_type, event_count"] = WIDE_COUNTS + f" ({', '.join(map(repr, counts))})"
             unused |= {f"events.{column}": why for column, why in not_read.items()}
+        elif numbers := {column: why for column, why in not_read.items() if why != NOT_A_NUMBER}:
+            raise ChurnInputError(
+                "required column is missing, and no column is a count of events to read as one (a wide table of "
+                f"counts, a column per event type): {'; '.join(f'{c!r} is {why}' for c, why in numbers.items())}; "
+                'name the event type column in a mapping file: [columns.events] event_type = "your column"',
+                table="events", column="event_type",
+            )
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
         with reading(name):
@@ -561,9 +569,9 @@ def event_type_columns(events: ir.Table) -> tuple[list[str], dict[str, str]]:
     counts = [c for i, c in enumerate(candidates) if not found[f"c{i}"]]
     why = lambda c: (  # noqa: E731
         USERS_COUNTED if c in users else "an id" if c in ids else NO_COUNT if c in measures
-        else "not a number" if c not in numbers else "not a count: some of its values are negative or fractions"
+        else NOT_A_NUMBER if c not in numbers else "not a count: some of its values are negative or fractions"
     )
-    return counts, {c: why(c) for c in extra if c not in counts} if counts else {}
+    return counts, {c: why(c) for c in extra if c not in counts}
 
 
 def counts_in_columns(events: ir.Table, counts: list[str]) -> ir.Table:

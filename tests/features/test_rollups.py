@@ -192,4 +192,14 @@ def test_a_wide_tables_columns_counting_users_or_measuring_are_not_event_types()
     assert [name for name, why in not_read.items() if why == contract.NO_COUNT] == [
         "mrr", "minutes_in_app", "health_score", "avg_session_length"
     ]
-    assert not_read["refunds"].startswith("not a count") and not_read["notes"] == "not a number"
+    assert not_read["refunds"].startswith("not a count") and not_read["notes"] == contract.NOT_A_NUMBER
+
+
+def test_an_events_table_without_event_types_whose_numbers_are_no_counts_is_refused_saying_why():
+    tables = contract_tables()
+    daily = days_without_users(tables["events"]).groupby(["account_id", "timestamp"]).size().rename("active_users")
+    with pytest.raises(ChurnInputError) as error:
+        build_features({**tables, "events": daily.reset_index()}, DATES, now=NOW)
+    assert (error.value.table, error.value.column) == ("events", "event_type")
+    assert error.value.problem.startswith("required column is missing, and no column is a count of events to read as")
+    assert f"'active_users' is {contract.USERS_COUNTED}" in error.value.problem
