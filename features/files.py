@@ -239,7 +239,7 @@ def json_table(con, name: str, paths: list[Path]) -> ir.Table:
     empty in its rows. An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their
     own, each one no column already has the name of."""
     first = paths[0]
-    opener = gzip.open if first.suffix == ".gz" else open
+    opener = gzip.open if first.suffix.lower() == ".gz" else open
     try:
         with opener(first, "rt", encoding="utf-8", errors="replace") as file:
             start = file.read(1024).lstrip()[:1]
@@ -254,7 +254,7 @@ def json_table(con, name: str, paths: list[Path]) -> ir.Table:
             table = con.read_json(locations, multiLine=array)
         else:
             options = {"format": "array" if array else "newline_delimited", "dateformat": NO_DATE_FORMAT,
-                       "timestampformat": NO_DATE_FORMAT}
+                       "timestampformat": NO_DATE_FORMAT, **_compression(paths)}
             table = con.read_json(locations, columns=_json_columns(con, locations, options), **options)
     nested = [column for column in table.columns if table[column].type().is_struct()]
     values = {column: table[column] for column in table.columns if column not in nested}
@@ -318,6 +318,12 @@ def csv_reading(name: str, path: Path) -> dict:
     return options
 
 
+def _compression(paths: list[Path]) -> dict[str, str]:
+    """DuckDB's reading option for gzipped files named in capitals (``EXPORT.CSV.GZ``): it tells them by a lower-case
+    ``.gz`` alone."""
+    return {"compression": "gzip"} if any(path.suffix.lower() == ".gz" for path in paths) else {}
+
+
 def _csv_table(con, name: str, path: Path) -> ir.Table:
     """A CSV file, every column as text, once checked whole: a line that does not parse (a field too many or too
     few, an unclosed quote) is refused, naming the line. DuckDB records such lines in the rejects table rather than
@@ -340,7 +346,8 @@ def _csv_table(con, name: str, path: Path) -> ir.Table:
 def _checked_csv(con, name: str, path: Path, shown: str, encoding: str) -> ir.Table:
     rejects, scans = ibis.util.gen_name("churn_rejects"), ibis.util.gen_name("churn_reject_scans")
     table = con.read_csv(
-        path, all_varchar=True, encoding=encoding, store_rejects=True, rejects_table=rejects, rejects_scan=scans
+        path, all_varchar=True, encoding=encoding, store_rejects=True, rejects_table=rejects, rejects_scan=scans,
+        **_compression([path]),
     )
     table.count().execute()
     bad = con.table(rejects)
@@ -373,7 +380,7 @@ def _utf8_copy(name: str, path: Path) -> Path:
 @contextlib.contextmanager
 def _opened(name: str, path: Path):
     """A CSV file's bytes, gunzipped when it ends in ``.gz``; an empty file, or a .gz that is not gzip, is refused."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rb") as file:
             if not file.read(1):

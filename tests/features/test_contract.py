@@ -919,6 +919,14 @@ def test_a_table_may_be_a_folder_of_parquet_parts_or_a_gzipped_csv(tmp_path):
     tables["surveys"].to_csv(gzipped / "surveys.csv.gz", index=False)
     build_feature_file(gzipped, tmp_path / "gz.parquet", as_of=DATES, now=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "gz.parquet"), expected, check_dtype=False)
+    (gzipped / "surveys.csv.gz").rename(gzipped / "NPS.CSV.GZ")  # named in capitals, as on Windows
+    tables["events"].assign(timestamp=tables["events"]["timestamp"].astype(str)).to_json(
+        gzipped / "TRACKS.JSONL.GZ", orient="records", lines=True, compression="gzip"
+    )
+    (gzipped / "events.parquet").unlink()
+    report = build_feature_file(gzipped, tmp_path / "gz.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "gz.parquet"), expected, check_dtype=False)
+    assert report.table_files == {"events": "TRACKS.JSONL.GZ", "surveys": "NPS.CSV.GZ"}
     write_folder(tmp_path / "empty", {name: tables[name] for name in ("accounts", "subscriptions")})
     (tmp_path / "empty" / "events.parquet").mkdir()
     with pytest.raises(ChurnInputError, match=r"events: folder .* holds no \.parquet or JSON files"):
