@@ -90,7 +90,7 @@ class BuildReport:
     skipped: dict[tuple[str, str], int]
     event_types: int
     seconds: float
-    pages: dict[str, int] = field(default_factory=dict)  # a page's template → the URLs in the log read as it
+    pages: dict[str, int] = field(default_factory=dict)  # a template → the event types in the log read as it
     out: Path | None = None
     unused_columns: dict[str, str] = field(default_factory=dict)
     meanings_absent: list[str] = field(default_factory=list)
@@ -160,7 +160,8 @@ class BuildReport:
             return ""
         widest = sorted(self.pages, key=lambda page: (-self.pages[page], page))[:3]
         shown = ", ".join(f"{self.pages[page]:,} as {page!r}" for page in widest)
-        return f" (URLs read as their pages, record ids and queries set aside: {shown}{', …' if len(self.pages) > 3 else ''})"
+        more = ", …" if len(self.pages) > 3 else ""
+        return f" (URLs and names read as one, record ids and queries set aside: {shown}{more})"
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,8 @@ def build_feature_file(
 
 
 def pages_read(event_types: list[str]) -> dict[str, int]:
-    """Each page template standing for several event types of the log (URLs of one page), with how many."""
+    """Each template standing for several event types of the log (URLs of one page, names of one event with record
+    ids in them), with how many."""
     counts = Counter(page for event_type in event_types if (page := page_template(event_type)) != event_type)
     return {page: n for page, n in counts.items() if n > 1}
 

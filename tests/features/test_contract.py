@@ -182,15 +182,20 @@ def test_unknown_accounts_and_future_rows_are_counted_not_used(tmp_path):
     assert report.rows == len(frame) and report.observed_until < datetime(2026, 1, 1)
 
 
-def test_the_build_says_which_urls_it_read_as_one_page(tmp_path):
+def test_the_build_says_which_urls_and_names_it_read_as_one(tmp_path):
     tables = contract_tables()
-    pages = [f"/projects/{n}/board" for n in (1, 2, 3)] + ["/reports/9", "/reports/10", "/settings"]
+    pages = [f"/projects/{n}/board" for n in (1, 2, 3)] + ["/reports/9", "/reports/10", "/settings"] + [
+        "Viewed Project 48213", "Viewed Project 50122"]  # a tracker's names with record ids in them
     views = pd.DataFrame({"account_id": "stay", "user_id": "u1", "event_type": pages,
                           "timestamp": pd.date_range("2025-02-20", periods=len(pages), freq="h")})
     tables["events"] = pd.concat([tables["events"], views], ignore_index=True)
     report = build_feature_file(write_folder(tmp_path / "data", tables), tmp_path / "f.parquet", as_of=DATES, now=NOW)
-    assert report.pages == {"/projects/{id}/board": 3, "/reports/{id}": 2}
-    assert "3 as '/projects/{id}/board', 2 as '/reports/{id}')" in report.describe()
+    assert report.pages == {"/projects/{id}/board": 3, "/reports/{id}": 2, "Viewed Project {id}": 2}
+    assert "record ids and queries set aside: 3 as '/projects/{id}/board', 2 as '/reports/{id}', 2 as 'Viewed Project" in (
+        report.describe()
+    )
+    table = pd.read_parquet(tmp_path / "f.parquet")
+    assert "events__viewed_project_id__count__30d" in table.columns
 
 
 def test_subscription_rows_repeated_whole_are_one_subscription_but_two_ids_are_two(tmp_path):

@@ -24,6 +24,15 @@ from features.event_types import feature_type, page_path, page_template
         ("Step 2 Completed", "Step 2 Completed"),
         ("export_v2", "export_v2"),
         ("Report 2024/10 exported", "Report 2024/10 exported"),
+        ("Q4 2024 review", "Q4 2024 review"),
+        ("utf8_export", "utf8_export"),
+        # a word of a name that can be nothing but a record's id: five digits or more, a UUID, a long hex id
+        ("Viewed Project 48213", "Viewed Project {id}"),
+        ("opened_doc_7f3a9c21-1b2c-4d5e-8f90-123456789abc", "opened_doc_{id}"),
+        ("click #btn-8c2f1a9b", "click #btn-{id}"),
+        ("dashboard_5f2b9c0e8d1a4b3c2d1e0f9a_viewed", "dashboard_{id}_viewed"),
+        ("Viewed Project 48213 at /projects/48213", "Viewed Project {id} at /projects/{id}"),
+        ("deadbeef_flag", "deadbeef_flag"),  # hex letters without a digit: a word
     ],
 )
 def test_a_url_reads_as_its_page(event_type, template):
