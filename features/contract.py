@@ -191,6 +191,14 @@ END_NAMES = (("expires_at", "expired_at", "expiration_date", "expiry_date"),
 # A log of counts per period's day, week or month, read as its timestamp when it has no time under any other name.
 PERIOD_NAMES = ("date", "day", "event_date", "activity_date", "usage_date", "week", "week_start", "month",
                 "month_start", "period_start")
+# Table → contract column → the kinds of names read for it, the first kind the table has, when it has none of the
+# column's common names. A bare type is an email event's only without another event column: HubSpot's; SendGrid's
+# type is a bounce's.
+FALLBACK_NAMES = {
+    "emails": {"email_event": (("type",),)},
+    "events": {"event_type": PAGE_NAMES, "timestamp": (PERIOD_NAMES,)},
+    "subscriptions": {"end_date": END_NAMES},
+}
 # Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
@@ -349,18 +357,10 @@ def prepare(
     raw, derived, trials = named_raw, {}, 0
     if "event_type" not in raw["events"].columns:  # a wide table of counts, a column per event type
         with reading("events"):
-            counts, not_read = event_type_columns(raw["events"])
+            raw["events"], counts, not_read = _wide_counts_as_log(raw["events"])
         if counts:
-            raw["events"] = counts_in_columns(raw["events"], counts)
             derived["events.event_type, event_count"] = WIDE_COUNTS + f" ({', '.join(map(repr, counts))})"
             unused |= {f"events.{column}": why for column, why in not_read.items()}
-        elif numbers := {column: why for column, why in not_read.items() if why != NOT_A_NUMBER}:
-            raise ChurnInputError(
-                "required column is missing, and no column is a count of events to read as one (a wide table of "
-                f"counts, a column per event type): {'; '.join(f'{c!r} is {why}' for c, why in numbers.items())}; "
-                'name the event type column in a mapping file: [columns.events] event_type = "your column"',
-                table="events", column="event_type",
-            )
     blank = {}
     for name in [name for name in raw if not CONTRACT[name].is_log]:  # a log's blank row is one of empty columns
         with reading(name):
@@ -574,6 +574,24 @@ def event_type_columns(events: ir.Table) -> tuple[list[str], dict[str, str]]:
     return counts, {c: why(c) for c in extra if c not in counts}
 
 
+def _wide_counts_as_log(events: ir.Table) -> tuple[ir.Table, list[str], dict[str, str]]:
+    """An events table naming no event type as a log of counts when it is a wide table of them
+    (``event_type_columns``), with its columns of counts and why each other column is not read; as it is when it has
+    no numbers (its missing event type is refused with the other missing columns), and refused, saying why each
+    number is no count, when it has numbers but no counts."""
+    counts, not_read = event_type_columns(events)
+    if counts:
+        return counts_in_columns(events, counts), counts, not_read
+    if numbers := {column: why for column, why in not_read.items() if why != NOT_A_NUMBER}:
+        raise ChurnInputError(
+            "required column is missing, and no column is a count of events to read as one (a wide table of "
+            f"counts, a column per event type): {'; '.join(f'{c!r} is {why}' for c, why in numbers.items())}; "
+            'name the event type column in a mapping file: [columns.events] event_type = "your column"',
+            table="events", column="event_type",
+        )
+    return events, [], {}
+
+
 def counts_in_columns(events: ir.Table, counts: list[str]) -> ir.Table:
     """A wide table of counts as a log of counts: a row per row and column of ``counts``, its name the event type."""
     as_text = any(events[c].type().is_string() for c in counts)
@@ -617,10 +635,10 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     mrr = ["mrr"] if "mrr" in (named or {}) else [column for column in columns if column_key(column) in mrr_names]
     yearly = yearly_revenue(columns)
     read |= {"mrr": mrr[0]} if len(mrr) == 1 else {"mrr": yearly} if not mrr and yearly else {}
-    trial = ["trial_end"] if "trial_end" in (named or {}) else _named_as(
-        columns, ("trial_end", *COMMON_NAMES["subscriptions"]["trial_end"])
+    trial = "trial_end" if "trial_end" in (named or {}) else _first_named(
+        columns, (("trial_end", *COMMON_NAMES["subscriptions"]["trial_end"]),)
     )
-    read |= {"trial_end": trial[0]} if len(trial) == 1 else {}
+    read |= {"trial_end": trial} if trial else {}
     return read | ({"seats": "seats"} if "seats" in columns else {})
 
 
@@ -1136,29 +1154,14 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
                 table=name, column=column,
             )
     keys = set(map(column_key, columns))
-    if name == "emails" and "email_event" not in renames and "emailevent" not in keys:
-        types = _named_as(columns, ("type",), taken=renames.values())
-        renames |= {"email_event": types[0]} if len(types) == 1 else {}  # HubSpot's; SendGrid's type is a bounce's
-    if name == "emails" and ("email_event" in renames or "emailevent" in keys) and "sent_at" not in renames and (
-        "sentat" not in keys
-    ):  # a log of email events: each row's time
-        times = _named_as(columns, EMAIL_EVENT_TIMES, taken=renames.values())
-        renames |= {"sent_at": times[0]} if len(times) == 1 else {}
-    if name == "events" and "event_type" not in renames and "eventtype" not in keys:
-        for names in PAGE_NAMES:  # the first kind of page name the log has, when it has one such column
-            pages = _named_as(columns, names, taken=renames.values())
-            if pages:
-                renames |= {"event_type": pages[0]} if len(pages) == 1 else {}
-                break
-    if name == "subscriptions" and "end_date" not in renames and "enddate" not in keys:
-        for names in END_NAMES:
-            if ends := _named_as(columns, names, taken=renames.values()):
-                renames |= {"end_date": ends[0]} if len(ends) == 1 else {}
-                break
-    if name == "events" and "timestamp" not in renames and "timestamp" not in keys:
-        days = _named_as(columns, PERIOD_NAMES, taken=renames.values())
-        renames |= {"timestamp": days[0]} if len(days) == 1 else {}
-    if name == "subscriptions" and "mrr" not in renames and "mrr" not in keys:
+    lacking = lambda column: column not in renames and plain(column) not in keys  # noqa: E731
+    for column, tiers in FALLBACK_NAMES.get(name, {}).items():
+        if lacking(column) and (found := _first_named(columns, tiers, taken=renames.values())):
+            renames[column] = found
+    if name == "emails" and not lacking("email_event") and lacking("sent_at"):  # a log of email events: each row's time
+        found = _first_named(columns, (EMAIL_EVENT_TIMES,), taken=renames.values())
+        renames |= {"sent_at": found} if found else {}
+    if name == "subscriptions" and lacking("mrr"):
         yearly = yearly_revenue(columns)
         renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price
     return {column: company_column for column, company_column in renames.items() if column != company_column}
@@ -1176,8 +1179,7 @@ def common_names_read(renames: dict[str, str], named: dict[str, str] | None = No
 def yearly_revenue(columns: list[str]) -> str | None:
     """The one column of ``columns`` named as a yearly recurring revenue (``ANNUAL_REVENUE_NAMES``), or None: what
     stands for MRR, a twelfth of it, in a table with no MRR column."""
-    yearly = _named_as(columns, ANNUAL_REVENUE_NAMES)
-    return yearly[0] if len(yearly) == 1 else None
+    return _first_named(columns, (ANNUAL_REVENUE_NAMES,))
 
 
 def annual_revenue(read: dict[str, str], named: dict[str, str] | None = None) -> str | None:
@@ -1245,6 +1247,15 @@ def _named_as(columns, names, *, taken=()) -> list[str]:
     """The ``columns`` whose name reads as one of ``names`` (``column_key``), but for those already ``taken``."""
     keys = {plain(name) for name in names}
     return [column for column in columns if column_key(column) in keys and column not in taken]
+
+
+def _first_named(columns, tiers, *, taken=()) -> str | None:
+    """The one column named as the first of ``tiers`` (each a tuple of names, ``_named_as``) the table has a column
+    of; None when it has none, or several of that tier, as which is meant would be a guess."""
+    for names in tiers:
+        if found := _named_as(columns, names, taken=taken):
+            return found[0] if len(found) == 1 else None
+    return None
 
 
 def _plain_text(text: ir.StringValue) -> ir.StringValue:

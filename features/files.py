@@ -32,6 +32,7 @@ NO_DATE_FORMAT = "not a date"
 # Spreadsheet workbooks a table may be (one sheet of it), as a CRM's or a billing tool's export is saved.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", *JSON_SUFFIXES, *WORKBOOK_SUFFIXES)
+HIDDEN = (".", "_")  # how the names of files that are no tables start: Spark's _SUCCESS, editors' and file systems' own
 # Names other tools and warehouses give a table's file, read as the contract's when a data folder holds no file of
 # the contract's name and one of these: a CRM's customers or companies, a tracker's tracks, a helpdesk's cases or
 # conversations, a CRM's contacts for the users.
@@ -125,7 +126,7 @@ def table_stem(path: Path) -> str | None:
 
 def _table_entries(folder: Path) -> list[tuple[str, Path]]:
     """(stem, path) of each table file or folder of parts in ``folder``."""
-    paths = [path for path in (folder.iterdir() if folder.is_dir() else ()) if not path.name.startswith((".", "_"))]
+    paths = [path for path in (folder.iterdir() if folder.is_dir() else ()) if not path.name.startswith(HIDDEN)]
     return [(stem, path) for path in paths if (stem := table_stem(path)) is not None]
 
 
@@ -138,8 +139,7 @@ def _files_at(path: Path, name: str) -> TableFiles | None:
     """Table ``name`` at ``path``: one file, by its suffix, or a folder of Parquet or JSON parts; None when there is
     none."""
     if path.is_dir():
-        hidden = (".", "_")  # Spark's _SUCCESS, editors' and file systems' own files
-        files = sorted(part for part in path.rglob("*") if part.is_file() and not part.name.startswith(hidden))
+        files = sorted(part for part in path.rglob("*") if part.is_file() and not part.name.startswith(HIDDEN))
         if parts := [part for part in files if part.suffix.lower() == ".parquet"]:
             return TableFiles("parquet", path, parts)
         if parts := [part for part in files if part.name.lower().endswith(JSON_SUFFIXES)]:
