@@ -102,7 +102,8 @@ CONTRACT = {
 }
 BY_USER_HINT = "; a log naming users alone takes each user's account from a users table of user_id and account_id"
 # Names other tools give contract columns, read as the contract's when a table has none of the contract's name in
-# any style and exactly one of these: analytics trackers write events as event, distinct_id and time; CRMs and
+# any style and exactly one of these: analytics trackers write events as event, distinct_id and time (Google
+# Analytics' export as event_name and event_timestamp), product logs their user by address; CRMs and
 # helpdesks name accounts organizations or companies, HubSpot a company's id its record_id; Zendesk writes a ticket's
 # id, requester and times as id, requester_id, created_at and solved_at, Freshdesk as created_time, first_responded_at
 # and resolved_time, Salesforce a case's as CreatedDate and ClosedDate, HubSpot a ticket's as Create date, First agent
@@ -124,8 +125,10 @@ COMMON_NAMES = {
                       "end_date": ("ended_at", "end"), "mrr": ("monthly_recurring_revenue", "mrr_amount"),
                       "seats": SEAT_NAMES, "trial_end": ("trial_ends_at", "trial_end_date", "trial_ended_at",
                                                          "trial_end_at", "trial_expires_at", "trial_expiration_date")},
-    "events": {"account_id": ACCOUNT_NAMES, "user_id": USER_NAMES, "event_type": ("event", "event_name", "action"),
-               "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at"),
+    "events": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "user_email", "email", "email_address", "username"),
+               "event_type": ("event", "event_name", "action", "event_action", "activity_type", "action_name"),
+               "timestamp": ("time", "event_time", "occurred_at", "ts", "created_at", "event_timestamp", "event_ts",
+                             "event_at", "event_datetime", "happened_at", "tracked_at", "datetime"),
                "event_count": ("count", "events", "events_count", "n_events", "num_events", "number_of_events",
                                "occurrences", "n")},
     "tickets": {"ticket_id": ("id",), "account_id": ACCOUNT_NAMES, "user_id": ("requester_id", "requester"),

@@ -6,6 +6,7 @@ numbers; and what its CSAT ratings written as words score."""
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,10 +17,15 @@ from features.contract import CONTRACT, FLAT_COLUMNS
 from features.errors import ChurnInputError
 from features.event_types import page_path, page_template
 from features.text_values import DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
-from features.windows import plain
+from features.windows import plain, slug
 
 DEFAULT_MAPPING = Path(__file__).with_name("default_mapping.toml")
 KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
+# Words an event's name may start with to say who did it ("User Signed In", "Member Logged In", "AdminPasswordReset")
+# or which part of the product logged it ("auth login"): a meaning's names match the name without them too.
+ACTORS = ("user", "users", "member", "members", "customer", "account", "admin", "visitor", "contact", "client", "auth")
+# What sets a namespace before an event's name: "auth.login", "user:signed_in", "kb.article_viewed".
+NAMESPACED = re.compile(r"^[^\s./:]+[.:](?=[^\s/]*$)")
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,8 @@ class CompanyMapping:
 
     An event type has a meaning when it reads as one of its names once case, spaces and punctuation are set
     aside (``plain``), as analytics tools name one event ``password_reset``, ``Password Reset`` or
-    ``passwordReset``.
+    ``passwordReset``; or does without the namespace or the actor its name starts with (``auth.login``,
+    ``User Signed In``).
     """
 
     login: tuple[str, ...] = ()
@@ -65,7 +72,18 @@ class CompanyMapping:
 @functools.lru_cache(maxsize=1 << 16)
 def _readings(event_type: str) -> frozenset[str]:
     path = page_path(event_type)
-    return frozenset({plain(event_type), plain(page_template(event_type)), *([plain(path)] if path else [])})
+    if path is not None:  # a URL: its page, its route
+        return frozenset({plain(event_type), plain(page_template(event_type)), plain(path)})
+    template = page_template(event_type)
+    named = {template, NAMESPACED.sub("", template)}
+    return frozenset(plain(name) for whole in named for name in (whole, _without_actor(whole)))
+
+
+def _without_actor(name: str) -> str:
+    """``name`` without an actor word it starts with (``ACTORS``), unless that is all of it: ``Signed In`` for
+    ``User Signed In`` and for ``userSignedIn``."""
+    words = slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).split("_")
+    return " ".join(words[1:]) if len(words) > 1 and words[0] in ACTORS else name
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:

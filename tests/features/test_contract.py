@@ -1180,6 +1180,17 @@ def test_columns_under_the_names_other_tools_give_them_are_read_as_the_contracts
     pd.testing.assert_frame_equal(build_features(styled, DATES, now=NOW), expected)  # the contract's name comes first
 
 
+def test_an_analytics_export_naming_users_by_address_needs_no_mapping():
+    """Google Analytics' export names an event and its time event_name and event_timestamp (Unix microseconds); a
+    product's own log may name its user by address."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    events = tables["events"].rename(columns={"event_type": "event_name", "user_id": "user_email"})
+    events["event_timestamp"] = (events.pop("timestamp") - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1)
+    pd.testing.assert_frame_equal(build_features({**tables, "events": events}, DATES, now=NOW), expected)
+    assert expected["usage__active_users__30d"].sum() > 0  # the users were read
+
+
 def test_a_crms_accounts_a_billing_tools_subscriptions_and_freshdesks_tickets_need_no_mapping(tmp_path):
     """HubSpot's companies (Record ID, Create Date), a plan and licences under their CRM names, MRR and seats as a
     billing export names them, and Freshdesk's ticket times."""
@@ -1521,13 +1532,26 @@ def test_event_types_match_the_mapping_with_case_spaces_and_punctuation_set_asid
     default = build_features(tables, DATES, now=NOW)
     events = tables["events"]
     logins = events.index[events["event_type"] == "login"]
-    names = ["Signed In", "signed-in", "signedIn", "LOG_IN", "Session Started"]
+    names = ["Signed In", "signed-in", "signedIn", "LOG_IN", "Session Started", "User Signed In", "auth.login"]
     events.loc[logins, "event_type"] = [names[i % len(names)] for i in range(len(logins))]
     events.loc[events["event_type"] == "Report_Created", "event_type"] = "report created"
     renamed = build_features(tables, DATES, now=NOW)
     usage = [column for column in default.columns if column.startswith("usage__")]
     assert default["usage__logins__90d"].sum() > 0 and default["usage__micro_conversions__30d"].sum() > 0
     pd.testing.assert_frame_equal(renamed[usage], default[usage])  # logins, micro-conversions and breadth alike
+
+
+def test_an_event_name_matches_without_the_actor_or_namespace_it_starts_with():
+    """Trackers name who acted ("User Signed In", "memberLoggedIn") and back ends the part logging it ("auth.login");
+    only a leading word or namespace is set aside, so a failed login or a logout is no login."""
+    mapping = load_mapping()
+    logins = ["User Signed In", "memberLoggedIn", "auth.login", "user:signed_in", "app.auth.login", "Login Succeeded"]
+    others = ["user.failed_login", "Failed Login", "User Signed Out", "auth", "User", "Account Created", "v2.0 login report"]
+    assert mapping.types_of("login", logins + others) == logins
+    assert mapping.types_of("password_reset", ["AdminPasswordReset", "auth.password_reset", "reset"]) == [
+        "AdminPasswordReset", "auth.password_reset"
+    ]
+    assert mapping.types_of("kb_view", ["kb.article_viewed", "customer.kb_view", "kb"]) == ["kb.article_viewed", "customer.kb_view"]
 
 
 def test_the_report_names_meanings_no_event_type_carries(tmp_path):
