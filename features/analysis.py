@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    CONTRACT, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats, displaced,
-    flat_subscriptions, monthly_price, not_parsed, number_formats, paid_subscriptions, price_read, read_as,
-    unparsed_flags,
+    CONTRACT, DURATION, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats,
+    displaced, flat_subscriptions, monthly_price, not_parsed, number_formats, paid_subscriptions, price_read, read_as,
+    ticket_durations, times_after_opening, unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import csv_reading, find_table, json_table, table_missing, workbook_frame
@@ -62,7 +62,7 @@ def load_tables(
     folder = Path(data_dir)
     if not folder.is_dir():
         raise ChurnInputError(f"data folder {folder} does not exist")
-    tables, annual, price = {}, None, None
+    tables, annual, price, sources = {}, None, None, {}
     for name in names:
         found = find_table(folder, name, (files or {}).get(name))
         if found is None:
@@ -81,6 +81,7 @@ def load_tables(
         )
         named = (column_names or {}).get(name)
         renames, left_out = contract_renames(name, given, named), displaced(given, named)
+        sources[name] = renames
         wanted = [renames.get(column, column) for column in columns[name]] if columns and name in columns else None
         if found.format == "parquet":
             frame = pd.concat([pd.read_parquet(path, columns=wanted) for path in found.paths], ignore_index=True)
@@ -108,6 +109,10 @@ def load_tables(
     for name, frame in tables.items():  # numbers with marks ("$1,234.50"); plain ones are numbers already
         frame = _read_as_the_build_does(frame, name, list(numbers.get(name, {})), NUMBER, numbers.get(name))
         tables[name] = _with_times(frame, name, TIME_COLUMNS.get(name, ()), dates.get(name))
+    if "tickets" in tables:  # a reply's and a resolution's time from how long each took, as the build reads them
+        tickets, durations, _, _ = ticket_durations(ibis.memtable(tables["tickets"]), sources["tickets"])
+        tickets = _read_as_the_build_does(tickets.to_pandas(), "tickets", list(durations), DURATION, durations)
+        tables["tickets"] = times_after_opening(ibis.memtable(tickets)).to_pandas() if durations else tickets
     if annual:  # MRR a twelfth of a yearly revenue, as the build reads it
         tables["subscriptions"] = tables["subscriptions"].assign(mrr=tables["subscriptions"]["mrr"] / 12)
     if price:  # MRR a month's worth of a price per billing interval, as the build reads it
@@ -461,10 +466,10 @@ def _with_times(frame: pd.DataFrame, table: str, columns: tuple[str, ...], forma
 
 
 def _read_as_the_build_does(frame: pd.DataFrame, table: str, columns, kind: str, formats: dict | None) -> pd.DataFrame:
-    """A copy with the given columns of ``kind`` (``TIME``, ``NUMBER``) read as the build reads them
-    (``features.contract.read_as``), text that is not one refused naming the column; columns already of the kind
-    as they are."""
-    done = pd.api.types.is_datetime64_any_dtype if kind == TIME else pd.api.types.is_numeric_dtype
+    """A copy with the given columns of ``kind`` (``TIME``, ``NUMBER``, ``DURATION``) read as the build reads them
+    (``features.contract.read_as``), text that is not one refused naming the column; times and numbers already of
+    the kind as they are (a duration is in seconds once read)."""
+    done = {TIME: pd.api.types.is_datetime64_any_dtype, NUMBER: pd.api.types.is_numeric_dtype}.get(kind, lambda _: False)
     given = [c for c in columns if c in frame.columns and not done(frame[c])]
     if not given:
         return frame

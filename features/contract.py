@@ -24,11 +24,12 @@ from features.files import TableFiles, find_table, open_table, reading, table_mi
 from features.rollups import Period, counted_at_period_end, period_of, without_empty_counts
 from features.text_values import (
     ANY_NUMERIC_DATE, DAY_FIRST, DECIMAL_SETTING, MONTH_FIRST, NUMERIC_DATE, NUMERIC_DATE_FORM, ORDER_SETTING,
-    RATINGS_SETTING, DateFormat, NumberFormat, TextRatings, date_format, decimal_mark, text_time, time_from_number,
+    DURATION_UNITS, RATINGS_SETTING, DateFormat, Duration, NumberFormat, TextRatings, date_format, decimal_mark,
+    duration_unit, text_time, time_from_number,
 )
 from features.windows import plain, slug
 
-ID, TEXT, TIME, NUMBER = "id", "text", "time", "number"
+ID, TEXT, TIME, NUMBER, DURATION = "id", "text", "time", "number", "duration"
 UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; no contract column has it
 
 
@@ -85,7 +86,9 @@ CONTRACT = {
          "priority": TEXT, "category": TEXT, "csat": NUMBER},
         "opened_at", ("ticket_id", "account_id", "opened_at"), unique=("ticket_id",), is_log=True,
         may_lack=("first_response_at", "resolved_at", "priority", "category", "csat"),
-        optional={"user_id": ID},  # the requester: for a ticket naming no organization, whose account it is
+        # the requester: for a ticket naming no organization, whose account it is; and, for a table without the first
+        # reply's or the resolution's time, how long each took from the opening (times_after_opening)
+        optional={"user_id": ID, "first_response_time": DURATION, "resolution_time": DURATION},
     ),
     "emails": TableSpec(
         {"account_id": ID, "user_id": ID, "sent_at": TIME, "opened_at": TIME, "clicked_at": TIME},
@@ -202,6 +205,19 @@ FALLBACK_NAMES = {
     "events": {"event_type": PAGE_NAMES, "timestamp": (PERIOD_NAMES,)},
     "subscriptions": {"end_date": END_NAMES},
 }
+# A ticket's first reply and resolution as helpdesks export them when not as times: how long each took from the
+# opening (Zendesk's First reply time in minutes and Full resolution time in minutes, Freshdesk's First response time
+# (in hrs), HubSpot's Time to first agent reply (HH:mm:ss) and Time to close). Read, for a table with no such time
+# under any name, from the one column of the first tier of names it has; a name is its words but time, its unit and
+# such words as to, in, agent. Durations within business hours are no elapsed time, and are not read.
+DURATION_TIMES = {"first_response_at": "first_response_time", "resolved_at": "resolution_time"}
+DURATION_NAMES = {
+    "first_response_time": (({"first", "reply"}, {"first", "response"}, {"reply"}),),
+    "resolution_time": (({"resolution"}, {"close"}, {"resolve"}), ({"first", "resolution"},)),
+}
+DURATION_FILLER = {"time", "to", "in", "the", "of", "agent", "admin", "full", "hh", "mm", "ss", *DURATION_UNITS}
+UNSTATED_UNIT = ("numbers in a unit its name does not state: read once the name says minutes, hours or seconds, as "
+                 "Zendesk's First reply time in minutes does")
 # Names of a yearly recurring revenue, read as a twelfth of it for MRR by a table that has no MRR column: CRMs keep
 # ARR. Not annual_revenue, which a CRM gives as the customer company's own revenue.
 ANNUAL_REVENUE_NAMES = ("arr", "annual_recurring_revenue")
@@ -343,7 +359,8 @@ def prepare(
     annual = None  # the yearly revenue column subscriptions.mrr is read from, a twelfth of it
     price = price_column = None  # how subscriptions.mrr is read from a price per billing interval (price_read)
     unused = {}  # "table.column" → why it is not carried
-    named_raw, common = {}, {}
+    named_raw, common, sources = {}, {}, {}  # sources: table → contract column → the column it is read from
+    durations, derived_times = {}, {}  # how tickets give their reply and resolution as durations (ticket_durations)
     for name, table in raw.items():
         if name not in CONTRACT:
             continue
@@ -352,12 +369,18 @@ def prepare(
         unused |= {f"{name}.{c}": f"the mapping reads {named[c]!r} as {c}" for c in left_out}
         table = table.drop(*left_out) if left_out else table
         renames = contract_renames(name, list(table.columns), named)
+        sources[name] = renames
         common |= {f"{name}.{column}": given for column, given in common_names_read(renames, named).items()}
         named_raw[name] = table.rename(renames) if renames else table
+        if name == "tickets":
+            with reading(name):
+                named_raw[name], durations, not_read, derived_times = ticket_durations(named_raw[name], renames)
+            unused |= not_read
+            common = {key: given for key, given in common.items() if key.removeprefix("tickets.") not in DURATION_NAMES}
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), price_read(renames, named)
             price_column = renames["mrr"] if price else None
-    raw, derived, trials = named_raw, {}, 0
+    raw, derived, trials = named_raw, dict(derived_times), 0
     if "event_type" not in raw["events"].columns:  # a wide table of counts, a column per event type
         with reading("events"):
             raw["events"], counts, not_read = _wide_counts_as_log(raw["events"])
@@ -404,9 +427,12 @@ def prepare(
            for name, table in raw.items()}
     dates, numbers = date_formats(raw, date_order), number_formats(raw, decimal_mark)
     formats = {name: {**dates.get(name, {}), **numbers.get(name, {})} for name in raw}
+    formats.get("tickets", {}).update(durations)
     typed = {}
     for name, table in raw.items():
         typed[name] = _typed(name, table, carried if name == "accounts" else {}, formats[name])
+        if name == "tickets" and durations:
+            typed[name] = times_after_opening(typed[name])
         if name == "subscriptions" and annual:
             typed[name] = typed[name].mutate(mrr=typed[name].mrr / 12)
         if name == "subscriptions" and price:
@@ -444,7 +470,7 @@ def prepare(
                 skipped[(name, EXACT_COPY)] = skipped.get((name, EXACT_COPY), 0) + copies
                 if copies:
                     profile = _profile(name, table, accounts, cutoff)
-        _raise_first_problem(name, raw[name], table, profile, formats[name])
+        _raise_first_problem(name, raw[name], table, profile, formats[name], sources.get(name, {}))
         if name != "accounts" and profile["unknown"] and not profile.get("known", 1):  # keys differ: nothing to use
             raise _accounts_not_found(name, table, raw["accounts"])  # every column, carried or not
         tables[name] = _without_skipped(name, table, profile, accounts, cutoff)
@@ -480,6 +506,7 @@ def prepare(
         tables["accounts"] = tables["accounts"].drop(*telling) if telling else tables["accounts"]
         unused |= {f"accounts.{column}": TELLS_WHO_LEFT.format(detail) for column, detail in telling.items()}
     from_events = {"emails.opened_at", "emails.clicked_at"} if EMAIL_TIMES in derived else set()  # email_messages gave them
+    from_events |= set(derived_times)  # durations gave them
     absent = tuple(
         f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack
         if column not in raw[name].columns and f"{name}.{column}" not in from_events
@@ -1164,10 +1191,71 @@ def contract_renames(name: str, columns: list[str], named: dict[str, str] | None
     if name == "emails" and not lacking("email_event") and lacking("sent_at"):  # a log of email events: each row's time
         found = _first_named(columns, (EMAIL_EVENT_TIMES,), taken=renames.values())
         renames |= {"sent_at": found} if found else {}
+    if name == "tickets":  # how long the first reply and the resolution took, for a table giving no time of them
+        wanted = [duration for time, duration in DURATION_TIMES.items() if lacking(time) and lacking(duration)]
+        renames |= {d: c for d, c in duration_columns(columns, taken=renames.values()).items() if d in wanted}
     if name == "subscriptions" and lacking("mrr"):
         yearly = yearly_revenue(columns)
         renames |= {"mrr": yearly} if yearly else billed_price(columns, renames)  # a twelfth of ARR, or a month's price
     return {column: company_column for column, company_column in renames.items() if column != company_column}
+
+
+def duration_columns(columns: list[str], *, taken=()) -> dict[str, str]:
+    """Contract duration → the one column of ``columns`` named as it (``DURATION_NAMES``), but for those ``taken``."""
+    found = {}
+    for duration, tiers in DURATION_NAMES.items():
+        for tier in tiers:
+            if named := [c for c in columns if c not in taken and _duration_words(c) in tier]:
+                found |= {duration: named[0]} if len(named) == 1 else {}
+                break
+    return found
+
+
+def _duration_words(column: str) -> frozenset[str] | None:
+    """What a duration column's name says it measures (``{first, reply}`` for ``First reply time in minutes``); None
+    for a name without time, or within business hours."""
+    words = set(re.split(r"[^a-z]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", column).lower())) - {""}
+    if "time" not in words or "business" in words:
+        return None
+    return frozenset(words - DURATION_FILLER)
+
+
+def ticket_durations(tickets: ir.Table, given: dict[str, str]) -> tuple[ir.Table, dict[str, Duration], dict, dict]:
+    """How the table's duration columns are read (``given``: each as the export names it): (the table, each
+    duration's ``Duration``, why one is not read, the times they stand for). A duration beside the time it would
+    stand for is not read; a column of times under a duration's name is that time."""
+    formats, unused, derived = {}, {}, {}
+    for time, duration in DURATION_TIMES.items():
+        if duration not in tickets.columns:
+            continue
+        source, dtype = given.get(duration, duration), tickets[duration].type()
+        if time in tickets.columns:
+            why = f"the table gives {time}"
+        elif dtype.is_timestamp() or dtype.is_date():
+            tickets = tickets.rename({time: duration})
+            derived[f"tickets.{time}"] = f"{source!r} (a column of times)"
+            continue
+        elif dtype.is_numeric() and duration_unit(source) is None:
+            why = UNSTATED_UNIT
+        else:
+            formats[duration] = Duration(duration_unit(source))
+            derived[f"tickets.{time}"] = f"opened_at plus {source!r}"
+            continue
+        tickets = tickets.drop(duration)
+        unused[f"tickets.{source}"] = why
+    return tickets, formats, unused, derived
+
+
+def times_after_opening(tickets: ir.Table) -> ir.Table:
+    """``first_response_at`` and ``resolved_at`` from the durations standing for them (``ticket_durations``): the
+    opening's time plus each, at the whole second at or after it, so no reply counts before it came."""
+    durations = {time: duration for time, duration in DURATION_TIMES.items() if duration in tickets.columns}
+    opened = tickets.opened_at.epoch_seconds()
+    times = {
+        time: (opened + tickets[duration]).ceil().cast("int64").as_timestamp("s").cast("timestamp")
+        for time, duration in durations.items()
+    }
+    return tickets.mutate(**times).drop(*durations.values())
 
 
 def common_names_read(renames: dict[str, str], named: dict[str, str] | None = None) -> dict[str, str]:
@@ -1330,8 +1418,8 @@ def _parsed_columns(table: ir.Table, kinds: dict[str, str]) -> list[str]:
     Unix times."""
     return [
         column for column, kind in kinds.items()
-        if column in table.columns and kind in (TIME, NUMBER)
-        and (table[column].type().is_string() or (kind == TIME and table[column].type().is_numeric()))
+        if column in table.columns and kind in (TIME, NUMBER, DURATION)
+        and (table[column].type().is_string() or (kind in (TIME, DURATION) and table[column].type().is_numeric()))
     ]
 
 
@@ -1349,8 +1437,11 @@ def read_as(value: ir.Value, kind: str, table: str, column: str, formats: tuple[
 def _as(
     value: ir.Value, kind: str, table: str, column: str, formats: tuple[DateFormat, ...] | NumberFormat = ()
 ) -> ir.Value:
-    """``value`` as ``kind``; ``formats`` are a time column's numeric date formats, or a number column's style."""
+    """``value`` as ``kind``; ``formats`` are a time column's numeric date formats, a number column's style, or how a
+    duration is written (in seconds once read)."""
     dtype = value.type()
+    if kind == DURATION and (dtype.is_string() or dtype.is_numeric()):
+        return formats.seconds(value)
     if kind == ID and dtype.is_floating():  # whole-number ids written as floats (a column with gaps, from pandas)
         whole = (value == value.floor()) & (value.abs() < 2**53)
         return ibis.ifelse(whole, value.cast("int64").cast("string"), value.cast("string"))
@@ -1372,7 +1463,7 @@ def _as(
         return time_from_number(value)
     if kind == NUMBER and dtype.is_numeric():
         return value.cast("float64")
-    expected = "timestamps, dates or Unix times" if kind == TIME else "numbers"
+    expected = {TIME: "timestamps, dates or Unix times", DURATION: "durations"}.get(kind, "numbers")
     raise ChurnInputError(f"has type {dtype}, expected {expected}", table=table, column=column)
 
 
@@ -1494,7 +1585,10 @@ def _collect(aggregate: ir.Table) -> dict:
     return aggregate.to_pyarrow().to_pylist()[0]
 
 
-def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dict, formats: dict) -> None:
+def _raise_first_problem(
+    name: str, raw: ir.Table, table: ir.Table, profile: dict, formats: dict, sources: dict[str, str]
+) -> None:
+    """The first problem ``profile`` found, as an error; ``sources`` names the columns read under other names."""
     spec = CONTRACT[name]
     get = lambda key: profile.get(key.replace(":", "__"))  # noqa: E731
     if name == "accounts" and not get("rows"):
@@ -1502,7 +1596,11 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
     for column, kind in spec.kinds.items():
         if get(f"unparsed:{column}"):
             example = _unparsed_example(name, raw, column, formats.get(column, ()))
-            problem = not_parsed(get(f"unparsed:{column}"), example, kind)
+            problem = not_parsed(get(f"unparsed:{column}"), example, kind, source=sources.get(column))
+            if kind == DURATION:  # a column of times under a duration's name
+                time = next(time for time, duration in DURATION_TIMES.items() if duration == column)
+                problem += (f"; if it holds times, name it in a mapping file: [columns.{name}] {time} = "
+                            f"{json.dumps(sources.get(column, column))}")
             if (name, column) == ("tickets", "csat"):
                 problem += f" (text ratings are read by the mapping's [csat] scores and unrated; {RATINGS_SETTING})"
             raise ChurnInputError(problem, table=name, column=column)
@@ -1531,9 +1629,9 @@ def _raise_first_problem(name: str, raw: ir.Table, table: ir.Table, profile: dic
             )
 
 
-def not_parsed(count: int, example: str, kind: str = TIME) -> str:
-    """The problem of ``count`` values of a time or number column that did not parse, with one of them; for a
-    numeric date or a number with marks, which ones are read."""
+def not_parsed(count: int, example: str, kind: str = TIME, *, source: str | None = None) -> str:
+    """The problem of ``count`` values of a time or number column that did not parse (read from the ``source``
+    column of another name), with one of them; for a numeric date or a number with marks, which ones are read."""
     hint = ""
     if kind == TIME and re.search(NUMERIC_DATE, example.strip()):
         hint = (
@@ -1545,7 +1643,11 @@ def not_parsed(count: int, example: str, kind: str = TIME) -> str:
             f" (numbers with thousands marks or currency signs are read in the style a column's first {SAMPLE_ROWS:,}"
             f" rows show, its decimal mark as its numbers or the mapping tell: {DECIMAL_SETTING})"
         )
-    return f"{count} value(s) are not a {'timestamp' if kind == TIME else 'number'}, e.g. {example!r}{hint}"
+    if kind == DURATION:
+        hint = " (a duration is read as hours:minutes[:seconds], or as a number of the unit its column's name states)"
+    what = {TIME: "timestamp", DURATION: "duration"}.get(kind, "number")
+    of = f" of column {source!r}" if source else ""
+    return f"{count} value(s){of} are not a {what}, e.g. {example!r}{hint}"
 
 
 def _timestamp(value) -> datetime | None:

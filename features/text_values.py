@@ -2,7 +2,8 @@
 
 Text times with a zone or an offset, Unix times in any unit, numeric dates month or day first
 ("09/20/2024 5:05 PM", "20.09.2024"), numbers in a locale's or a spreadsheet's style ("$1,234.50",
-"1.234,50 €") and CSAT ratings as words (Zendesk's good / bad). Each reading is an Ibis expression
+"1.234,50 €"), durations ("26:05:00", or minutes as a column's name says) and CSAT ratings as words
+(Zendesk's good / bad). Each reading is an Ibis expression
 (DuckDB and Spark alike; for numeric dates, each engine's own date parser); which reading a column
 takes is decided from its values in ``features.contract``.
 """
@@ -153,6 +154,40 @@ def decimal_mark(shape: str) -> str | None:
     if shape.count(mark) > 1:
         return other
     return None if len(shape) - shape.rfind(mark) - 1 == 3 else mark
+
+
+# Units a duration column's name states ("First reply time in minutes", "Resolution time (in hrs)"), in seconds.
+DURATION_UNITS = {
+    **dict.fromkeys(("seconds", "second", "secs", "sec"), 1), **dict.fromkeys(("minutes", "minute", "mins", "min"), 60),
+    **dict.fromkeys(("hours", "hour", "hrs", "hr"), 3600), **dict.fromkeys(("days", "day"), 86400),
+}
+# A duration as hours, minutes and maybe seconds, as Freshdesk and HubSpot export them: "26:05:00", "0:45".
+CLOCK_DURATION = r"^\s*([0-9]+):([0-5][0-9])(:([0-5][0-9]([.][0-9]*)?))?\s*$"
+
+
+@dataclass(frozen=True)
+class Duration:
+    """How a column writes a length of time: as hours, minutes and seconds ("26:05:00"), or as a number of units
+    its name states (``unit`` seconds each; None when it states none, and only the first form is read)."""
+
+    unit: float | None
+
+    def seconds(self, value: ir.Value) -> ir.FloatingValue:
+        """``value`` in seconds; null when it is no duration."""
+        if value.type().is_numeric():
+            return value.cast("float64") * self.unit if self.unit else ibis.null("float64")
+        text = value.cast("string")
+        hours, minutes, seconds = (text.re_extract(CLOCK_DURATION, group).try_cast("float64") for group in (1, 2, 4))
+        number = text.try_cast("float64") * self.unit if self.unit else ibis.null("float64")
+        return ibis.ifelse(hours.notnull(), hours * 3600 + minutes * 60 + seconds.fill_null(0), number)
+
+
+def duration_unit(column: str) -> float | None:
+    """The unit, in seconds, a column's name states (``minutes`` in ``First reply time in minutes``); None when it
+    states none, or two."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", column).lower()
+    units = {DURATION_UNITS[word] for word in re.split(r"[^a-z]+", words) if word in DURATION_UNITS}
+    return units.pop() if len(units) == 1 else None
 
 
 def rating_key(text: str) -> str:

@@ -1214,6 +1214,52 @@ def test_a_crms_accounts_a_billing_tools_subscriptions_and_freshdesks_tickets_ne
     }
 
 
+def test_a_helpdesk_giving_how_long_replies_and_resolutions_took_dates_them_from_the_opening(tmp_path):
+    """Zendesk exports the first reply and the resolution as minutes after the opening (beside the same within
+    business hours, no elapsed time), HubSpot as hours, minutes and seconds: each stands for the time it gives."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    tickets = tables["tickets"].copy()
+    took = {column: tickets.pop(column) - tickets["opened_at"] for column in ("first_response_at", "resolved_at")}
+    zendesk = tickets.assign(**{
+        "First reply time in minutes": took["first_response_at"] / pd.Timedelta(minutes=1),
+        "First reply time in minutes within business hours": 1.0,
+        "Full resolution time in minutes": took["resolved_at"] / pd.Timedelta(minutes=1),
+    })
+    pd.testing.assert_frame_equal(build_features({**tables, "tickets": zendesk}, DATES, now=NOW), expected)
+    assert expected["support__median_first_response_hours__90d"].gt(0).any()  # the durations carry values
+
+    def clock(durations: pd.Series) -> pd.Series:
+        seconds = durations.dt.total_seconds()
+        return seconds.map(lambda s: f"{s // 3600:.0f}:{s % 3600 // 60:02.0f}:{s % 60:02.0f}", "ignore")  # 26:05:00
+
+    hubspot = tickets.assign(**{"Time to first agent reply (HH:mm:ss)": clock(took["first_response_at"]),
+                                "Time to close (HH:mm:ss)": clock(took["resolved_at"])})
+    folder = write_folder(tmp_path / "data", {**tables, "tickets": hubspot}, csv=("tickets",))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert "tickets.resolved_at: the table has none, so opened_at plus 'Time to close (HH:mm:ss)' stands for it" in (
+        report.describe()
+    )
+    loaded = analysis.load_tables(folder)["tickets"]  # the notebooks read them so too
+    times = ["first_response_at", "resolved_at"]
+    pd.testing.assert_frame_equal(loaded[times], tables["tickets"][times].reset_index(drop=True), check_dtype=False)
+    hubspot.loc[1, "Time to close (HH:mm:ss)"] = "3 days"
+    folder = write_folder(tmp_path / "bad", {**tables, "tickets": hubspot}, csv=("tickets",))
+    with pytest.raises(ChurnInputError, match="1 value\\(s\\) of column 'Time to close \\(HH:mm:ss\\)' are not a duration"):
+        build_feature_file(folder, tmp_path / "g.parquet", as_of=DATES, now=NOW)
+    assert not (tmp_path / "g.parquet").exists()
+
+    unitless = tickets.assign(first_response_time=5.0, resolved_at=tables["tickets"]["resolved_at"])
+    report = build_feature_file(write_folder(tmp_path / "unitless", {**tables, "tickets": unitless}), tmp_path / "h.parquet",
+                                as_of=DATES, now=NOW)
+    assert report.unused_columns["tickets.first_response_time"].startswith("numbers in a unit its name does not state")
+    assert "support__median_first_response_hours__90d" in report.unbuilt_features  # not guessed
+    assert "support__median_resolution_hours__90d" not in report.unbuilt_features
+    timed = tables["tickets"].rename(columns={"resolved_at": "Resolution Time"})  # times, under a duration's name
+    pd.testing.assert_frame_equal(build_features({**tables, "tickets": timed}, DATES, now=NOW), expected)
+
+
 def test_a_billing_exports_notes_in_brackets_are_set_aside(tmp_path):
     """Stripe's subscriptions export notes each time's zone in its name (``Start (UTC)``, ``Ended At (UTC)``) and
     writes times to the minute: read as the contract's start_date and end_date, with its other columns left alone."""

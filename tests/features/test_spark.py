@@ -55,7 +55,7 @@ def _on_both_engines(spark, data) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _as_another_company_exports_it(data) -> None:
     """Numeric account ids (whole floats in the events), events as a folder of parts with their own column style
     (the later part with a column more), tickets as Excel's "Unicode text" (UTF-16, tab-separated) with times as
-    text with a UTC offset, subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
+    text with a UTC offset and each resolution as the time it took (26:05:00), subscriptions and emails as CSV with dates month first (09/20/2024, 09/20/2024 05:05:33
     PM), subscriptions with a price per billing interval as money ($1,234.50) instead of MRR and some with a free trial, surveys as JSON
     lines with each answer nested and its time in Unix milliseconds, emails naming users alone (their accounts in
     a users workbook), page views in the later part of the events named by URL, accounts with a founding year and
@@ -75,7 +75,9 @@ def _as_another_company_exports_it(data) -> None:
     users = pd.concat([frames["events"], emails])[["user_id", "account_id"]].drop_duplicates()
     users.astype({"account_id": "int64"}).to_excel(data / "users.xlsx", index=False)  # saved from a spreadsheet
     frames["emails"] = emails.drop(columns=["clicked_at", "account_id"])
-    for column in ("opened_at", "first_response_at", "resolved_at"):
+    took = (tickets.pop("resolved_at") - tickets["opened_at"]).dt.total_seconds()  # as HubSpot exports it
+    tickets["Time to close (HH:mm:ss)"] = took.map(lambda s: f"{s // 3600:.0f}:{s % 3600 // 60:02.0f}:{s % 60:02.0f}", "ignore")
+    for column in ("opened_at", "first_response_at"):
         zoned = tickets[column].dt.tz_localize("UTC").dt.tz_convert("America/Sao_Paulo")
         tickets[column] = zoned.map(lambda t: t.isoformat() if pd.notna(t) else "")
     (data / "tickets.parquet").unlink()
@@ -133,6 +135,7 @@ def test_spark_builds_the_same_feature_table_as_duckdb(spark, tmp_path):
     assert on_duckdb["events__https_app_example_com_dashboards_id__count__30d"].gt(0).any()  # 40 URLs, one page
     assert set(on_duckdb["account__attr_region"]) == {"Île-de-France", "Bavière"}
     assert "account__attr_founded" in on_duckdb.columns and "account__attr_closed_on" not in on_duckdb.columns
+    assert on_duckdb["support__median_resolution_hours__30d"].gt(0).any()  # from the time each took
     assert on_duckdb["support__csat_mean__90d"].isin([1.0, 5.0]).any() and on_duckdb["support__low_csat_tickets__90d"].gt(0).any()
     assert on_duckdb["engagement__emails_sent__30d"].gt(0).mean() > 0.5  # the users table gave emails their accounts
     assert "engagement__email_click_rate__30d" not in on_duckdb.columns and "engagement__email_open_rate__30d" in on_duckdb.columns
