@@ -112,7 +112,8 @@ BY_USER_HINT = "; a log naming users alone takes each user's account from a user
 # and resolved_time, Salesforce a case's as CreatedDate and ClosedDate, HubSpot a ticket's as Create date, First agent
 # reply date and Close date, Intercom a conversation's first reply as first_admin_reply_at, Jira an issue's times as
 # Created and Resolved; Stripe a subscription's account and end as customer and ended_at; email tools a message's
-# recipient by address, and its times as send_time or sent_date, first_opened_at and first_clicked_at.
+# recipient by address, and its times as send_time or sent_date, first_opened_at and first_clicked_at; survey tools
+# an answer's time as Delighted's Response timestamp, Typeform's Submit Date or Google Forms' Timestamp.
 ACCOUNT_NAMES = ("org_id", "organization_id", "organisation_id", "company_id", "customer_id", "workspace_id",
                  "tenant_id", "group_id")
 USER_NAMES = ("distinct_id", "person_id", "contact_id", "member_id", "visitor_id")
@@ -140,7 +141,7 @@ COMMON_NAMES = {
                                       "first_admin_reply_at"),
                 "resolved_at": ("solved_at", "resolved_time", "closed_at", "closed_date", "close_date", "resolved_date",
                                 "solved_date", "resolved"),
-                "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction")},
+                "csat": ("satisfaction_rating", "satisfaction_score", "satisfaction", "csat_score", "csat_rating")},
     "emails": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address", "recipient"),
                "sent_at": ("sent", "sent_time", "send_time", "sent_date", "send_date", "delivered_at"),
                "opened_at": ("first_opened_at", "first_open_at", "first_open_date", "opened_date", "open_date"),
@@ -148,8 +149,9 @@ COMMON_NAMES = {
                "email_event": ("event", "event_type", "activity_type", "activity"),  # else type (contract_renames)
                "message_id": ("sg_message_id", "email_id", "msg_id", "email_message_id", "campaign_id", "email_campaign_id")},
     "surveys": {"account_id": ACCOUNT_NAMES, "user_id": (*USER_NAMES, "email", "email_address"),
-                "responded_at": ("created_at", "submitted_at", "response_date", "responded_on"),
-                "nps": ("score", "nps_score")},
+                "responded_at": ("created_at", "submitted_at", "response_date", "responded_on", "response_timestamp",
+                                 "submit_date", "submitted_on", "date_submitted", "completed_at", "timestamp", "date"),
+                "nps": ("score", "nps_score", "nps_rating", "nps_value", "likelihood_to_recommend")},
     "users": {"account_id": ACCOUNT_NAMES, "user_id": ("id", *USER_NAMES)},
 }
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.

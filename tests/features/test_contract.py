@@ -1191,6 +1191,20 @@ def test_an_analytics_export_naming_users_by_address_needs_no_mapping():
     assert expected["usage__active_users__30d"].sum() > 0  # the users were read
 
 
+def test_a_survey_tools_answers_need_no_mapping():
+    """Delighted exports an answer's time as Response timestamp (Unix seconds) and its score as Score; Google Forms
+    the time as Timestamp."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    surveys = tables["surveys"]
+    delighted = surveys.rename(columns={"nps": "Score", "responded_at": "Response timestamp"})
+    delighted["Response timestamp"] = (surveys["responded_at"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    google_forms = surveys.rename(columns={"nps": "NPS Score", "responded_at": "Timestamp"})
+    for exported in (delighted, google_forms):
+        pd.testing.assert_frame_equal(build_features({**tables, "surveys": exported}, DATES, now=NOW), expected)
+    assert expected["engagement__nps_latest"].notna().any()
+
+
 def test_a_crms_accounts_a_billing_tools_subscriptions_and_freshdesks_tickets_need_no_mapping(tmp_path):
     """HubSpot's companies (Record ID, Create Date), a plan and licences under their CRM names, MRR and seats as a
     billing export names them, and Freshdesk's ticket times."""
