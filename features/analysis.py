@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import (
-    CONTRACT, DURATION, EARLIEST_LOG_TIME, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats,
+    CONTRACT, DURATION, EARLIEST_LOG_TIME, ID, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats,
     displaced, flat_subscriptions, monthly_price, not_parsed, number_formats, paid_subscriptions, price_read, read_as,
     ticket_durations, times_after_opening, unparsed_flags,
 )
@@ -96,7 +96,7 @@ def load_tables(
         if CONTRACT[name].unique:  # a row repeated whole (an export's overlapping pages), as the build keeps it once
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
-        tables[name] = frame
+        tables[name] = _ids_unpadded(frame, name)
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), renames["mrr"] if price_read(renames, named) else None
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
@@ -124,6 +124,14 @@ def load_tables(
     if accounts is not None and "created_at" not in accounts.columns and "subscriptions" in tables:
         tables["accounts"] = _dated_by_first_subscription(accounts, tables["subscriptions"])
     return tables
+
+
+def _ids_unpadded(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The table's text ids without the spaces around them, blank ones empty, as the build reads them."""
+    ids = [c for c, kind in CONTRACT[name].kinds.items() if kind == ID and c in frame.columns]
+    text = [c for c in ids if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    stripped = {c: frame[c].astype("string").str.strip().replace("", pd.NA) for c in text}
+    return frame.assign(**{c: values.astype(object).where(values.notna(), None) for c, values in stripped.items()})
 
 
 def _dated_by_first_subscription(accounts: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:

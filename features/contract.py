@@ -157,6 +157,9 @@ COMMON_NAMES = {
 # A flat accounts table's column saying when each customer left, when there is no subscriptions table.
 SUBSCRIPTION_ENDS = ("churned_at", "churn_date", "churned_on", "cancelled_at", "canceled_at", "cancelled_on",
                      "canceled_on", "cancellation_date", "ended_at", "end_date", "closed_at", "closed_on")
+# A flat accounts table's column saying whether each customer left, not when: no end a subscription could have.
+STATUS_NAMES = ("status", "churned", "is_churned", "churn", "has_churned", "churn_status", "customer_status",
+                "account_status", "active", "is_active")
 # A log of email events, as email tools export them (SendGrid's event, email, timestamp and sg_message_id; HubSpot's
 # Type, Recipient, Created and Email Campaign ID): each message's send, opens and clicks in rows of their own, read as
 # one email per message, a message being one recipient's rows of one id (email_messages). Its time column is one of
@@ -656,6 +659,10 @@ def flat_subscriptions(columns: list[str], named: dict[str, str] | None = None) 
     ]
     if len(ends) != 1 or "created_at" not in columns:
         found = f"it has {', '.join(map(repr, ends))}, which is more than one" if ends else "it has none"
+        if not ends:
+            states = _named_as(columns, STATUS_NAMES)
+            status = f"; {states[0]!r} says who left but not when, and no label as of a date stands on that" if states else ""
+            found += f' (if it is named otherwise, name it in a mapping file: [columns.accounts] churned_at = "your column"{status})'
         raise ChurnInputError(
             "required table is missing; a flat accounts table may stand for it, one subscription per account from "
             f"its created_at to the one column saying when it left ({', '.join(SUBSCRIPTION_ENDS[:4])}, …), but "
@@ -1378,7 +1385,8 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
     """Contract columns in their types, and for accounts the ``attributes`` in theirs (column → kind); text times
     with numeric dates and text numbers in a locale's style read in their ``formats`` (``date_formats``,
     ``number_formats``). A value that does not parse becomes null, and is flagged in ``_unparsed__<column>`` for
-    ``_profile`` to count."""
+    ``_profile`` to count. Ids are read without the spaces around them (``A001 ``), as fixed-width and hand-kept
+    exports pad them, but for a typed events log's, machine-written and too many to look at for nothing."""
     formats = formats or {}
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
@@ -1394,6 +1402,9 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
         wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
     typed = {column: _as(given(column), kind, name, column, formats.get(column, ())) for column, kind in wanted.items()}
+    if name != "events" or _parses_text(table, name):  # not a typed product log's tens of millions of machine-written ids
+        typed |= {column: typed[column].strip().nullif("") for column, kind in wanted.items()
+                  if kind == ID and column in table.columns and table[column].type().is_string()}
     return table.select(**typed, **unparsed_flags(table, typed, wanted))
 
 

@@ -478,6 +478,10 @@ def test_a_flat_accounts_table_with_churn_dates_stands_for_the_subscriptions(tmp
         unbilled = {name: table for name, table in tables.items() if name != "subscriptions"}
         with pytest.raises(ChurnInputError, match=f"^subscriptions: required table is missing; .*{problem}"):
             build_features({**unbilled, "accounts": frame}, DATES, now=NOW)
+    told = flat.drop(columns="Churned At").assign(Status="active")  # who left, but not when
+    with pytest.raises(ChurnInputError, match="'Status' says who left but not when") as error:
+        build_features({**unbilled, "accounts": told}, DATES, now=NOW)
+    assert '[columns.accounts] churned_at = "your column"' in error.value.problem
 
 
 def test_a_salesforce_account_export_stands_for_the_subscriptions_with_its_columns_named_in_the_mapping(tmp_path):
@@ -1189,6 +1193,23 @@ def test_an_analytics_export_naming_users_by_address_needs_no_mapping():
     events["event_timestamp"] = (events.pop("timestamp") - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1)
     pd.testing.assert_frame_equal(build_features({**tables, "events": events}, DATES, now=NOW), expected)
     assert expected["usage__active_users__30d"].sum() > 0  # the users were read
+
+
+def test_ids_padded_with_spaces_in_text_exports_read_as_the_ids_they_are(tmp_path):
+    """A fixed-width or hand-kept export pads its ids (``stay  ``, `` u1``); an id of spaces alone is none."""
+    tables = contract_tables()
+    expected = build_features(tables, DATES, now=NOW)
+    padded = {
+        "accounts": tables["accounts"].assign(account_id=" " + tables["accounts"]["account_id"]),
+        "events": tables["events"].assign(account_id=tables["events"]["account_id"] + "  ",
+                                          user_id=" " + tables["events"]["user_id"]),
+    }
+    padded["events"].loc[len(padded["events"])] = ["   ", "u1", T("2025-02-01"), "login"]
+    folder = write_folder(tmp_path / "data", {**tables, **padded}, csv=("accounts", "events"))
+    report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
+    assert report.skipped[("events", "empty account_id")] == 1
+    assert analysis.load_tables(folder)["events"]["account_id"].iloc[:-1].tolist() == tables["events"]["account_id"].tolist()
 
 
 def test_a_survey_tools_answers_need_no_mapping():
