@@ -96,7 +96,8 @@ def load_tables(
         if CONTRACT[name].unique:  # a row repeated whole (an export's overlapping pages), as the build keeps it once
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
-        tables[name] = _ids_unpadded(frame, name)
+        tables[name] = _ids_unpadded(frame, name) if not CONTRACT[name].is_log or (
+            name != "events" and found.format == "csv") else frame
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), renames["mrr"] if price_read(renames, named) else None
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
@@ -127,7 +128,8 @@ def load_tables(
 
 
 def _ids_unpadded(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The table's text ids without the spaces around them, blank ones empty, as the build reads them."""
+    """The table's text ids without the spaces around them, blank ones empty, as the build reads them
+    (``features.contract``: but for the events' and a typed log's)."""
     ids = [c for c, kind in CONTRACT[name].kinds.items() if kind == ID and c in frame.columns]
     text = [c for c in ids if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
     stripped = {c: frame[c].astype("string").str.strip().replace("", pd.NA) for c in text}

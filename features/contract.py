@@ -1386,7 +1386,8 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
     with numeric dates and text numbers in a locale's style read in their ``formats`` (``date_formats``,
     ``number_formats``). A value that does not parse becomes null, and is flagged in ``_unparsed__<column>`` for
     ``_profile`` to count. Ids are read without the spaces around them (``A001 ``), as fixed-width and hand-kept
-    exports pad them, but for a typed events log's, machine-written and too many to look at for nothing."""
+    exports pad them: in accounts, subscriptions and users, and in a log read from text (CSV) but the events. A
+    typed log's ids and the events' are machine-written, and too many to look at for nothing."""
     formats = formats or {}
     spec = CONTRACT[name]
     missing = [column for column in spec.columns if column not in table.columns and column not in spec.may_lack]
@@ -1402,10 +1403,16 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
         wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
     typed = {column: _as(given(column), kind, name, column, formats.get(column, ())) for column, kind in wanted.items()}
-    if name != "events" or _parses_text(table, name):  # not a typed product log's tens of millions of machine-written ids
-        typed |= {column: typed[column].strip().nullif("") for column, kind in wanted.items()
+    if not spec.is_log or (name != "events" and _parses_text(table, name)):  # see the docstring
+        typed |= {column: _unpadded(typed[column]) for column, kind in wanted.items()
                   if kind == ID and column in table.columns and table[column].type().is_string()}
     return table.select(**typed, **unparsed_flags(table, typed, wanted))
+
+
+def _unpadded(text: ir.StringValue) -> ir.StringValue:
+    """``text`` without the spaces around it, null when it is nothing else; stripped only when it starts or ends with
+    a space, several times faster for the many that do not."""
+    return ibis.ifelse(text.startswith(" ") | text.endswith(" "), text.strip().nullif(""), text)
 
 
 def unparsed_flags(table: ir.Table, typed: dict[str, ir.Value], kinds: dict[str, str]) -> dict[str, ir.BooleanValue]:

@@ -1195,21 +1195,22 @@ def test_an_analytics_export_naming_users_by_address_needs_no_mapping():
     assert expected["usage__active_users__30d"].sum() > 0  # the users were read
 
 
-def test_ids_padded_with_spaces_in_text_exports_read_as_the_ids_they_are(tmp_path):
-    """A fixed-width or hand-kept export pads its ids (``stay  ``, `` u1``); an id of spaces alone is none."""
+def test_ids_padded_with_spaces_read_as_the_ids_they_are(tmp_path):
+    """A fixed-width or hand-kept export pads its ids (`` stay``, ``t1  ``); an id of spaces alone is none."""
     tables = contract_tables()
     expected = build_features(tables, DATES, now=NOW)
+    tickets = tables["tickets"]
     padded = {
         "accounts": tables["accounts"].assign(account_id=" " + tables["accounts"]["account_id"]),
-        "events": tables["events"].assign(account_id=tables["events"]["account_id"] + "  ",
-                                          user_id=" " + tables["events"]["user_id"]),
+        "subscriptions": tables["subscriptions"].assign(account_id=tables["subscriptions"]["account_id"] + " "),
+        "tickets": tickets.assign(ticket_id=tickets["ticket_id"] + "  ", account_id=" " + tickets["account_id"]),
     }
-    padded["events"].loc[len(padded["events"])] = ["   ", "u1", T("2025-02-01"), "login"]
-    folder = write_folder(tmp_path / "data", {**tables, **padded}, csv=("accounts", "events"))
+    padded["tickets"].loc[len(tickets)] = ["t9", "   ", *tickets.iloc[0, 2:]]
+    folder = write_folder(tmp_path / "data", {**tables, **padded}, csv=("accounts", "tickets"))
     report = build_feature_file(folder, tmp_path / "f.parquet", as_of=DATES, now=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected, check_dtype=False)
-    assert report.skipped[("events", "empty account_id")] == 1
-    assert analysis.load_tables(folder)["events"]["account_id"].iloc[:-1].tolist() == tables["events"]["account_id"].tolist()
+    assert report.skipped[("tickets", "empty account_id")] == 1
+    assert analysis.load_tables(folder)["tickets"]["account_id"].iloc[:-1].tolist() == tickets["account_id"].tolist()
 
 
 def test_a_survey_tools_answers_need_no_mapping():
