@@ -27,7 +27,7 @@ from features.text_values import (
     DURATION_UNITS, RATINGS_SETTING, DateFormat, Duration, NumberFormat, TextRatings, date_format, decimal_mark,
     duration_unit, text_time, time_from_number,
 )
-from features.windows import plain, slug
+from features.windows import plain, slug, words
 
 ID, TEXT, TIME, NUMBER, DURATION = "id", "text", "time", "number", "duration"
 UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; no contract column has it
@@ -1223,10 +1223,10 @@ def duration_columns(columns: list[str], *, taken=()) -> dict[str, str]:
 def _duration_words(column: str) -> frozenset[str] | None:
     """What a duration column's name says it measures (``{first, reply}`` for ``First reply time in minutes``); None
     for a name without time, or within business hours."""
-    words = set(re.split(r"[^a-z]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", column).lower())) - {""}
-    if "time" not in words or "business" in words:
+    named = set(words(column))
+    if "time" not in named or "business" in named:
         return None
-    return frozenset(words - DURATION_FILLER)
+    return frozenset(named - DURATION_FILLER)
 
 
 def ticket_durations(tickets: ir.Table, given: dict[str, str]) -> tuple[ir.Table, dict[str, Duration], dict, dict]:

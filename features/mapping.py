@@ -17,7 +17,7 @@ from features.contract import CONTRACT, FLAT_COLUMNS
 from features.errors import ChurnInputError
 from features.event_types import page_path, page_template
 from features.text_values import DATE_ORDERS, DECIMAL_MARKS, TextRatings, rating_key
-from features.windows import plain, slug
+from features.windows import plain, words
 
 DEFAULT_MAPPING = Path(__file__).with_name("default_mapping.toml")
 KINDS = ("login", "password_reset", "kb_view", "content_download", "micro_conversion")
@@ -82,8 +82,8 @@ def _readings(event_type: str) -> frozenset[str]:
 def _without_actor(name: str) -> str:
     """``name`` without an actor word it starts with (``ACTORS``), unless that is all of it: ``Signed In`` for
     ``User Signed In`` and for ``userSignedIn``."""
-    words = slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).split("_")
-    return " ".join(words[1:]) if len(words) > 1 and words[0] in ACTORS else name
+    given = words(name)
+    return " ".join(given[1:]) if len(given) > 1 and given[0] in ACTORS else name
 
 
 def load_mapping(path: str | Path | None = None) -> CompanyMapping:

@@ -3,9 +3,9 @@
 Text times with a zone or an offset, Unix times in any unit, numeric dates month or day first
 ("09/20/2024 5:05 PM", "20.09.2024"), numbers in a locale's or a spreadsheet's style ("$1,234.50",
 "1.234,50 €"), durations ("26:05:00", or minutes as a column's name says) and CSAT ratings as words
-(Zendesk's good / bad). Each reading is an Ibis expression
-(DuckDB and Spark alike; for numeric dates, each engine's own date parser); which reading a column
-takes is decided from its values in ``features.contract``.
+(Zendesk's good / bad). Each reading is an Ibis expression (DuckDB and Spark alike; for numeric dates,
+each engine's own date parser); which reading a column takes is decided from its values in
+``features.contract``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from datetime import datetime
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+
+from features.windows import words
 
 
 # A time of day followed by a UTC offset or a zone: "10:00+02:00", "10:00:00.5 -0300", "10:00Z", "10:00 Europe/Paris".
@@ -185,8 +187,7 @@ class Duration:
 def duration_unit(column: str) -> float | None:
     """The unit, in seconds, a column's name states (``minutes`` in ``First reply time in minutes``); None when it
     states none, or two."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", column).lower()
-    units = {DURATION_UNITS[word] for word in re.split(r"[^a-z]+", words) if word in DURATION_UNITS}
+    units = {DURATION_UNITS[word] for word in words(column) if word in DURATION_UNITS}
     return units.pop() if len(units) == 1 else None
 
 

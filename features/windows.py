@@ -69,6 +69,11 @@ def plain(text: str) -> str:
     return slug(text).replace("_", "")
 
 
+def words(text: str) -> list[str]:
+    """``text``'s words, lower case, camelCase split too: ``userSignedIn`` and ``User Signed-In`` are user, signed, in."""
+    return slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(text))).split("_")
+
+
 def _without_accent(character: str) -> str:
     """A Latin letter without its accents (``é`` → ``e``); any other character as it is."""
     decomposed = unicodedata.normalize("NFKD", character)
