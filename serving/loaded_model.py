@@ -79,10 +79,14 @@ class LoadedModel:
 def resolve_source(model_uri: str, *, tracking_uri: str) -> ModelSource:
     """The registered name, version and run behind ``model_uri``; an alias is looked up now."""
     from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     if match := _ALIAS_URI.match(model_uri):
-        version = client.get_model_version_by_alias(match["name"], match["alias"])
+        try:
+            version = client.get_model_version_by_alias(match["name"], match["alias"])
+        except MlflowException as exc:
+            raise MlflowException(f"{exc.message} ({_aliases_held(client, match['name'])})") from None
         return ModelSource(model_uri, match["name"], match["alias"], str(version.version), version.run_id)
     if match := _VERSION_URI.match(model_uri):
         version = client.get_model_version(match["name"], match["version"])
@@ -90,6 +94,19 @@ def resolve_source(model_uri: str, *, tracking_uri: str) -> ModelSource:
     if match := _RUN_URI.match(model_uri):
         return ModelSource(model_uri, run_id=match["run_id"])
     return ModelSource(model_uri)
+
+
+def _aliases_held(client, name: str) -> str:
+    """Which versions of ``name`` hold an alias, for an error naming one none holds: a model trained but not yet
+    promoted is the usual cause."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        aliases = client.get_registered_model(name).aliases  # alias → version
+    except MlflowException:
+        return f"no model {name!r} is registered: `churn train` registers one"
+    held = [f"version {version} is @{alias}" for alias, version in sorted(aliases.items(), key=lambda item: item[::-1])]
+    return f"{'; '.join(held) or f'no version of {name!r} has an alias'}; `churn promote` makes the challenger champion"
 
 
 def artifact_location(source: ModelSource, *, tracking_uri: str) -> str:

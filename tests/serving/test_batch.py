@@ -64,6 +64,7 @@ def test_a_failure_leaves_no_output_behind(store, tmp_path):
     )
     assert result.exit_code == 2
     assert "models:/churn-model@nobody" in result.output
+    assert "version 1 is @champion; `churn promote` makes the challenger champion" in result.output  # what there is
     assert list(tmp_path.iterdir()) == []
 
 
