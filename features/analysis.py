@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from features.contract import (
     CONTRACT, DURATION, EARLIEST_LOG_TIME, ID, NUMBER, TIME, UNPARSED, annual_revenue, contract_renames, date_formats,
-    displaced, flat_subscriptions, monthly_price, not_parsed, number_formats, paid_subscriptions, price_read, read_as,
-    ticket_durations, times_after_opening, unparsed_flags,
+    displaced, flat_subscriptions, ids_unpadded, monthly_price, not_parsed, number_formats, paid_subscriptions,
+    price_read, read_as, ticket_durations, times_after_opening, unparsed_flags,
 )
 from features.errors import ChurnInputError
 from features.files import csv_reading, find_table, json_table, table_missing, workbook_frame
@@ -96,8 +96,7 @@ def load_tables(
         if CONTRACT[name].unique:  # a row repeated whole (an export's overlapping pages), as the build keeps it once
             frame = frame.drop_duplicates(ignore_index=True)
         frame = frame.rename(columns={column: contract_name for contract_name, column in renames.items()})
-        tables[name] = _ids_unpadded(frame, name) if not CONTRACT[name].is_log or (
-            name != "events" and found.format == "csv") else frame
+        tables[name] = _ids_unpadded(frame, name) if ids_unpadded(name, from_text=found.format == "csv") else frame
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), renames["mrr"] if price_read(renames, named) else None
     if "subscriptions" in names and "subscriptions" not in tables:  # as the build reads them from flat accounts
@@ -129,7 +128,7 @@ def load_tables(
 
 def _ids_unpadded(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """The table's text ids without the spaces around them, blank ones empty, as the build reads them
-    (``features.contract``: but for the events' and a typed log's)."""
+    (``features.contract.ids_unpadded``)."""
     ids = [c for c, kind in CONTRACT[name].kinds.items() if kind == ID and c in frame.columns]
     text = [c for c in ids if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
     stripped = {c: frame[c].astype("string").str.strip().replace("", pd.NA) for c in text}

@@ -27,7 +27,7 @@ from features.text_values import (
     DURATION_UNITS, RATINGS_SETTING, DateFormat, Duration, NumberFormat, TextRatings, date_format, decimal_mark,
     duration_unit, text_time, time_from_number,
 )
-from features.windows import plain, slug, words
+from features.windows import plain, words
 
 ID, TEXT, TIME, NUMBER, DURATION = "id", "text", "time", "number", "duration"
 UNPARSED = "_unparsed__"  # prefix of the flags of values that failed to parse; no contract column has it
@@ -381,7 +381,8 @@ def prepare(
             with reading(name):
                 named_raw[name], durations, not_read, derived_times = ticket_durations(named_raw[name], renames)
             unused |= not_read
-            common = {key: given for key, given in common.items() if key.removeprefix("tickets.") not in DURATION_NAMES}
+            for duration in DURATION_NAMES:  # reported as the times they stand for
+                common.pop(f"tickets.{duration}", None)
         if name == "subscriptions":
             annual, price = annual_revenue(renames, named), price_read(renames, named)
             price_column = renames["mrr"] if price else None
@@ -510,11 +511,11 @@ def prepare(
             telling = _attributes_telling_who_left(tables["accounts"], subscriptions, until, list(carried))
         tables["accounts"] = tables["accounts"].drop(*telling) if telling else tables["accounts"]
         unused |= {f"accounts.{column}": TELLS_WHO_LEFT.format(detail) for column, detail in telling.items()}
-    from_events = {"emails.opened_at", "emails.clicked_at"} if EMAIL_TIMES in derived else set()  # email_messages gave them
-    from_events |= set(derived_times)  # durations gave them
+    given_otherwise = {"emails.opened_at", "emails.clicked_at"} if EMAIL_TIMES in derived else set()  # email_messages
+    given_otherwise |= set(derived_times)  # ticket_durations
     absent = tuple(
         f"{name}.{column}" for name in raw for column in CONTRACT[name].may_lack
-        if column not in raw[name].columns and f"{name}.{column}" not in from_events
+        if column not in raw[name].columns and f"{name}.{column}" not in given_otherwise
     )
     return Prepared(
         tables=tables, skipped=skipped, first_times=first_times, observed_until=until, unused_columns=unused,
@@ -591,7 +592,6 @@ def event_type_columns(events: ir.Table) -> tuple[list[str], dict[str, str]]:
     another measure (``MEASURE_WORDS``: mrr, minutes_in_app)."""
     extra = [c for c in events.columns if c not in CONTRACT["events"].kinds and not c.startswith(UNPARSED)]
     _, numbers, _, _ = _column_contents(events, extra)
-    words = lambda c: slug(c).split("_")  # noqa: E731
     users = {c for c in numbers if c.lower() in ("dau", "wau", "mau") or (
         set(words(c)) & set(PEOPLE) and set(words(c)) <= {*PEOPLE, *PEOPLE_COUNTED})}
     ids = {c for c in numbers if column_key(c).endswith("id")}
@@ -1403,10 +1403,16 @@ def _typed(name: str, table: ir.Table, attributes: dict[str, str], formats: dict
         wanted.update(attributes)
     given = lambda column: table[column] if column in table.columns else ibis.null()  # noqa: E731  # a may_lack column
     typed = {column: _as(given(column), kind, name, column, formats.get(column, ())) for column, kind in wanted.items()}
-    if not spec.is_log or (name != "events" and _parses_text(table, name)):  # see the docstring
+    if ids_unpadded(name, from_text=_parses_text(table, name)):
         typed |= {column: _unpadded(typed[column]) for column, kind in wanted.items()
                   if kind == ID and column in table.columns and table[column].type().is_string()}
     return table.select(**typed, **unparsed_flags(table, typed, wanted))
+
+
+def ids_unpadded(name: str, *, from_text: bool) -> bool:
+    """Whether table ``name``'s ids are read without the spaces around them (``_typed``): not a typed log's, nor the
+    events' (machine-written, and too many to look at for nothing)."""
+    return not CONTRACT[name].is_log or (name != "events" and from_text)
 
 
 def _unpadded(text: ir.StringValue) -> ir.StringValue:

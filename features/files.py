@@ -239,7 +239,7 @@ def json_table(con, name: str, paths: list[Path]) -> ir.Table:
     empty in its rows. An object's nested object (Mixpanel's ``properties``) gives its fields as columns of their
     own, each one no column already has the name of."""
     first = paths[0]
-    opener = gzip.open if first.suffix.lower() == ".gz" else open
+    opener = gzip.open if _gzipped(first) else open
     try:
         with opener(first, "rt", encoding="utf-8", errors="replace") as file:
             start = file.read(1024).lstrip()[:1]
@@ -321,7 +321,12 @@ def csv_reading(name: str, path: Path) -> dict:
 def _compression(paths: list[Path]) -> dict[str, str]:
     """DuckDB's reading option for gzipped files named in capitals (``EXPORT.CSV.GZ``): it tells them by a lower-case
     ``.gz`` alone."""
-    return {"compression": "gzip"} if any(path.suffix.lower() == ".gz" for path in paths) else {}
+    return {"compression": "gzip"} if any(map(_gzipped, paths)) else {}
+
+
+def _gzipped(path: Path) -> bool:
+    """Whether a file is gzipped, by its name: ``.gz`` in any case (``EXPORT.CSV.GZ``)."""
+    return path.suffix.lower() == ".gz"
 
 
 def _csv_table(con, name: str, path: Path) -> ir.Table:
@@ -380,7 +385,7 @@ def _utf8_copy(name: str, path: Path) -> Path:
 @contextlib.contextmanager
 def _opened(name: str, path: Path):
     """A CSV file's bytes, gunzipped when it ends in ``.gz``; an empty file, or a .gz that is not gzip, is refused."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    opener = gzip.open if _gzipped(path) else open
     try:
         with opener(path, "rb") as file:
             if not file.read(1):
